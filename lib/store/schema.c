@@ -1,0 +1,60 @@
+/*
+ * store/schema.c - the store's schema as an ordered list of migrations.
+ *
+ * PRAGMA user_version holds the number of steps applied. Step i (0-based)
+ * takes a file from version i to i + 1 and runs in its own transaction
+ * together with the version bump, so a crash leaves the file at a whole
+ * version. To change the schema, append a step; never edit a released one.
+ * docs/store.md describes every table.
+ */
+#include "store/store_int.h"
+
+const char *const ag__store_migrations[] = {
+    /* v1: containers, cleaned usage, specs, OOM events, pod labels, runs. */
+    "CREATE TABLE container ("
+    "  id INTEGER PRIMARY KEY,"
+    "  namespace TEXT NOT NULL,"
+    "  pod TEXT NOT NULL,"
+    "  container TEXT NOT NULL,"
+    "  owner_kind TEXT,"
+    "  owner_name TEXT,"
+    "  UNIQUE (namespace, pod, container));"
+    /* resource: 0 = CPU (cores), 1 = memory (bytes), as ag_resource. */
+    "CREATE TABLE sample ("
+    "  container_id INTEGER NOT NULL REFERENCES container(id) ON DELETE CASCADE,"
+    "  resource INTEGER NOT NULL CHECK (resource IN (0, 1)),"
+    "  t_ms INTEGER NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  PRIMARY KEY (container_id, resource, t_ms)) WITHOUT ROWID;"
+    "CREATE TABLE spec ("
+    "  container_id INTEGER NOT NULL REFERENCES container(id) ON DELETE CASCADE,"
+    "  resource INTEGER NOT NULL CHECK (resource IN (0, 1)),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('request', 'limit')),"
+    "  value REAL NOT NULL,"
+    "  t_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (container_id, resource, kind)) WITHOUT ROWID;"
+    "CREATE TABLE oom ("
+    "  container_id INTEGER NOT NULL REFERENCES container(id) ON DELETE CASCADE,"
+    "  t_ms INTEGER NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  PRIMARY KEY (container_id, t_ms)) WITHOUT ROWID;"
+    "CREATE TABLE pod_label ("
+    "  namespace TEXT NOT NULL,"
+    "  pod TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (namespace, pod, key)) WITHOUT ROWID;"
+    "CREATE TABLE run ("
+    "  id INTEGER PRIMARY KEY,"
+    "  created_ms INTEGER NOT NULL,"
+    "  start_ms INTEGER NOT NULL,"
+    "  end_ms INTEGER NOT NULL,"
+    "  algorithm TEXT NOT NULL,"
+    "  params_json TEXT,"
+    "  source TEXT,"
+    "  n_results INTEGER NOT NULL,"
+    "  result_json TEXT);"
+    "CREATE INDEX run_created ON run (created_ms);",
+};
+
+const size_t ag__store_nmigrations = sizeof ag__store_migrations / sizeof ag__store_migrations[0];

@@ -1,0 +1,85 @@
+/*
+ * src/cli.h - what the augur subcommands share: parsed options, the
+ * config file, and loading usage history from files, Prometheus or the
+ * store. Uses only the public API (include/augur/).
+ */
+#ifndef AG_CLI_H
+#define AG_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "augur/augur.h"
+
+/* Exit codes of every command. */
+#define AG_EXIT_OK 0
+#define AG_EXIT_RUNTIME 1
+#define AG_EXIT_USAGE 2
+
+#define AG_CLI_MAX_INPUTS 256
+
+typedef struct ag_cli {
+    const char *cmd;
+    /* data options */
+    const char *inputs[AG_CLI_MAX_INPUTS];
+    size_t ninputs;
+    const char *prometheus;
+    ag_prom_opts prom;
+    const char *end;     /* as given */
+    const char *history; /* as given */
+    const char *ns;
+    const char *selector;
+    const char *db;
+    int no_store;
+    /* output */
+    const char *output; /* table|json|yaml|csv */
+    int verbose, quiet;
+    /* recommend */
+    ag_rec_params params;
+    int history_set;
+    /* history */
+    int64_t show_id;
+    size_t limit;
+    /* owned copies of strings from the config file */
+    ag_kv *cfg;
+    size_t ncfg;
+} ag_cli;
+
+typedef struct ag_cli_flags {
+    int data;      /* --input/--prometheus/--end/--history/--namespace/--selector */
+    int output;    /* -o */
+    int algorithm; /* --algorithm and the recommender parameters */
+    int history;   /* --show/--limit */
+} ag_cli_flags;
+
+/* Parses argv (after the command name) and the config file into *cli.
+ * Returns AG_EXIT_OK, or AG_EXIT_USAGE after printing the problem. *help
+ * is set when --help was given. */
+int ag_cli_parse(ag_cli *cli, const ag_cli_flags *flags, int argc, char **argv, int *help);
+void ag_cli_free(ag_cli *cli);
+
+/* Prints the data options' help (shared by import and recommend). */
+void ag_cli_help_data(FILE *f);
+
+/* Opens the store named by --db or the default path. Prints the error
+ * and returns NULL on failure. */
+ag_store *ag_cli_open_store(const ag_cli *cli);
+
+/* Loads usage history as the options say: files, Prometheus, or the
+ * store, and finishes it (cleaned, counters turned into rates) without
+ * cutting it yet. Resolves the window: end = --end, else the newest
+ * sample (files, store) or now (Prometheus); start = end - history.
+ * *from_store tells whether the data came from the store. The caller owns
+ * the dataset, stores it if it wants, then cuts the window with
+ * ag_dataset_finish(ds, start, end, NULL). Returns NULL after printing
+ * the error. */
+ag_dataset *ag_cli_load(const ag_cli *cli, int64_t history_ms, int64_t *start_ms, int64_t *end_ms,
+                        int *from_store, char *source, size_t source_len);
+
+/* Prints "augur: <what>: <detail>" to stderr. */
+void ag_cli_error(const char *what, ag_err rc, const ag_errinfo *ei);
+
+int cmd_import(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+ * src/cli_options.c - option parsing shared by the subcommands.
+ *
+ * One table of long options; the recommender's parameters are options
+ * too (their names come from ag_rec_param_names()). A config file
+ * (--config FILE, else $AUGUR_CONFIG) is applied first, so flags on the
+ * command line override it. Config keys are the long option names;
+ * sections are flattened: "vpa.safety-margin" -> --safety-margin,
+ * "krr.cpu-percentile" -> --krr-cpu-percentile, "prometheus.url" ->
+ * --prometheus, "prometheus.ca-file" -> --ca-file.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+enum opt_group { G_ALL, G_DATA, G_OUTPUT, G_ALGO, G_HISTORY };
+
+typedef struct opt {
+    const char *name;
+    char short_name;
+    int group;
+    int takes_arg;
+} opt;
+
+static const opt options[] = {
+    {"help", 'h', G_ALL, 0},
+    {"config", 0, G_ALL, 1},
+    {"db", 0, G_ALL, 1},
+    {"verbose", 'v', G_ALL, 0},
+    {"quiet", 'q', G_ALL, 0},
+    {"input", 'i', G_DATA, 1},
+    {"prometheus", 0, G_DATA, 1},
+    {"bearer-token", 0, G_DATA, 1},
+    {"bearer-token-file", 0, G_DATA, 1},
+    {"username", 0, G_DATA, 1},
+    {"password", 0, G_DATA, 1},
+    {"ca-file", 0, G_DATA, 1},
+    {"insecure", 0, G_DATA, 0},
+    {"timeout", 0, G_DATA, 1},
+    {"step", 0, G_DATA, 1},
+    {"end", 0, G_DATA, 1},
+    {"history", 0, G_DATA, 1},
+    {"namespace", 'n', G_DATA, 1},
+    {"selector", 'l', G_DATA, 1},
+    {"no-store", 0, G_DATA, 0},
+    {"output", 'o', G_OUTPUT, 1},
+    {"algorithm", 'a', G_ALGO, 1},
+    {"show", 0, G_HISTORY, 1},
+    {"limit", 0, G_HISTORY, 1},
+};
+
+static int group_allowed(const ag_cli_flags *f, int group)
+{
+    switch (group) {
+    case G_ALL: return 1;
+    case G_DATA: return f->data;
+    case G_OUTPUT: return f->output;
+    case G_ALGO: return f->algorithm;
+    case G_HISTORY: return f->history;
+    }
+    return 0;
+}
+
+static const opt *find_long(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof options / sizeof *options; i++)
+        if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+static const opt *find_short(char c)
+{
+    for (size_t i = 0; i < sizeof options / sizeof *options; i++)
+        if (options[i].short_name == c)
+            return &options[i];
+    return NULL;
+}
+
+static int is_rec_param(const char *name)
+{
+    const char *const *names = ag_rec_param_names();
+    for (size_t i = 0; names[i]; i += 2)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "augur %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'augur %s --help'.\n", cmd);
+    return AG_EXIT_USAGE;
+}
+
+static int parse_duration_opt(const ag_cli *cli, const char *name, const char *v, int64_t *out)
+{
+    if (ag_duration_parse(v, out) != AG_OK || *out <= 0) {
+        fprintf(stderr, "augur %s: --%s: '%s' is not a duration (e.g. 30s, 5m, 8d)\n", cli->cmd,
+                name, v);
+        return AG_EXIT_USAGE;
+    }
+    return AG_EXIT_OK;
+}
+
+/* Applies one option by name. value is borrowed and must outlive cli. */
+static int apply(ag_cli *cli, const ag_cli_flags *f, const char *name, const char *value,
+                 const char *origin)
+{
+    const opt *o = find_long(name, strlen(name));
+    ag_errinfo ei = {{0}};
+    int64_t ms;
+
+    if (!o) {
+        if (f->algorithm && is_rec_param(name)) {
+            if (ag_rec_params_set(&cli->params, name, value, &ei) != AG_OK) {
+                fprintf(stderr, "augur %s: %s--%s: %s\n", cli->cmd, origin, name,
+                        ag_errinfo_str(&ei, AG_EINVAL));
+                return AG_EXIT_USAGE;
+            }
+            return AG_EXIT_OK;
+        }
+        fprintf(stderr, "augur %s: %sunknown option --%s\nTry 'augur %s --help'.\n", cli->cmd,
+                origin, name, cli->cmd);
+        return AG_EXIT_USAGE;
+    }
+    if (!group_allowed(f, o->group))
+        return usage_error(cli->cmd, "option --%s does not apply to this command", name);
+
+    if (!strcmp(name, "help") || !strcmp(name, "config")) {
+        /* handled by the caller */
+    } else if (!strcmp(name, "db")) {
+        cli->db = value;
+    } else if (!strcmp(name, "verbose")) {
+        cli->verbose = 1;
+        cli->prom.verbose = 1;
+    } else if (!strcmp(name, "quiet")) {
+        cli->quiet = 1;
+    } else if (!strcmp(name, "input")) {
+        /* the config file may give a comma-joined list; argv gives one each */
+        if (cli->ninputs == AG_CLI_MAX_INPUTS)
+            return usage_error(cli->cmd, "too many --input files (at most %s)", "256");
+        cli->inputs[cli->ninputs++] = value;
+    } else if (!strcmp(name, "prometheus")) {
+        cli->prometheus = value;
+        cli->prom.url = value;
+    } else if (!strcmp(name, "bearer-token")) {
+        cli->prom.bearer_token = value;
+    } else if (!strcmp(name, "bearer-token-file")) {
+        cli->prom.bearer_token_file = value;
+    } else if (!strcmp(name, "username")) {
+        cli->prom.username = value;
+    } else if (!strcmp(name, "password")) {
+        cli->prom.password = value;
+    } else if (!strcmp(name, "ca-file")) {
+        cli->prom.ca_file = value;
+    } else if (!strcmp(name, "insecure")) {
+        cli->prom.insecure = 1;
+    } else if (!strcmp(name, "timeout")) {
+        if (parse_duration_opt(cli, name, value, &ms))
+            return AG_EXIT_USAGE;
+        cli->prom.timeout_ms = ms;
+    } else if (!strcmp(name, "step")) {
+        if (parse_duration_opt(cli, name, value, &ms))
+            return AG_EXIT_USAGE;
+        cli->prom.step_ms = ms;
+    } else if (!strcmp(name, "end")) {
+        int64_t t;
+        if (ag_time_parse(value, &t) != AG_OK)
+            return usage_error(cli->cmd,
+                               "--end: '%s' is not a time (RFC 3339 or Unix seconds)", value);
+        cli->end = value;
+    } else if (!strcmp(name, "history")) {
+        if (parse_duration_opt(cli, name, value, &ms))
+            return AG_EXIT_USAGE;
+        cli->history = value;
+        cli->params.history_ms = ms;
+        cli->history_set = 1;
+    } else if (!strcmp(name, "namespace")) {
+        cli->ns = value;
+        cli->prom.ns = value;
+    } else if (!strcmp(name, "selector")) {
+        if (ag_selector_validate(value, &ei) != AG_OK)
+            return usage_error(cli->cmd, "--selector: %s", ag_errinfo_str(&ei, AG_EINVAL));
+        cli->selector = value;
+    } else if (!strcmp(name, "no-store")) {
+        cli->no_store = 1;
+    } else if (!strcmp(name, "output")) {
+        ag_format fmt;
+        if (ag_format_parse(value, &fmt) != AG_OK)
+            return usage_error(cli->cmd, "-o: '%s' is not one of table, json, yaml, csv", value);
+        cli->output = value;
+    } else if (!strcmp(name, "algorithm")) {
+        if (ag_algorithm_parse(value, &cli->params.algorithm) != AG_OK)
+            return usage_error(cli->cmd, "--algorithm: '%s' is not one of vpa, krr", value);
+    } else if (!strcmp(name, "show")) {
+        char *end;
+        long long id = strtoll(value, &end, 10);
+        if (*end || id <= 0)
+            return usage_error(cli->cmd, "--show: '%s' is not a run id", value);
+        cli->show_id = id;
+    } else if (!strcmp(name, "limit")) {
+        char *end;
+        long long n = strtoll(value, &end, 10);
+        if (*end || n < 0)
+            return usage_error(cli->cmd, "--limit: '%s' is not a count", value);
+        cli->limit = (size_t)n;
+    }
+    return AG_EXIT_OK;
+}
+
+/* Maps a flattened config key to an option name; writes into buf. */
+static const char *config_key_to_option(const char *key, char *buf, size_t len)
+{
+    const char *dot = strchr(key, '.');
+    if (!dot)
+        return key;
+    if (!strncmp(key, "vpa.", 4) || !strncmp(key, "recommend.", 10) || !strncmp(key, "store.", 6))
+        return dot + 1;
+    if (!strncmp(key, "krr.", 4)) {
+        snprintf(buf, len, "krr-%s", dot + 1);
+        return buf;
+    }
+    if (!strcmp(key, "prometheus.url"))
+        return "prometheus";
+    if (!strncmp(key, "prometheus.", 11))
+        return dot + 1;
+    return key;
+}
+
+static int apply_config(ag_cli *cli, const ag_cli_flags *f, const char *path)
+{
+    ag_errinfo ei = {{0}};
+    ag_err rc = ag_config_load(path, &cli->cfg, &cli->ncfg, &ei);
+    if (rc != AG_OK) {
+        fprintf(stderr, "augur %s: config: %s\n", cli->cmd, ag_errinfo_str(&ei, rc));
+        return AG_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < cli->ncfg; i++) {
+        char name[128], origin[512];
+        const char *key = config_key_to_option(cli->cfg[i].key, name, sizeof name);
+        const opt *o = find_long(key, strlen(key));
+        snprintf(origin, sizeof origin, "%s:%d: ", path, cli->cfg[i].line);
+        /* keys of other commands are fine in a shared file: skip them */
+        if (o && !group_allowed(f, o->group))
+            continue;
+        if (!o && !f->algorithm && is_rec_param(key))
+            continue;
+        if (o && !o->takes_arg) {
+            const char *v = cli->cfg[i].value;
+            if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no"))
+                continue;
+        }
+        if (o && !strcmp(o->name, "input")) {
+            /* comma-joined list: split in place (cfg owns the string) */
+            for (char *s = cli->cfg[i].value, *c; s && *s; s = c ? c + 1 : NULL) {
+                c = strchr(s, ',');
+                if (c)
+                    *c = '\0';
+                if (apply(cli, f, "input", s, origin))
+                    return AG_EXIT_USAGE;
+            }
+            continue;
+        }
+        if (apply(cli, f, key, cli->cfg[i].value, origin))
+            return AG_EXIT_USAGE;
+    }
+    return AG_EXIT_OK;
+}
+
+static const char *find_config_arg(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strncmp(argv[i], "--config=", 9))
+            return argv[i] + 9;
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            return argv[i + 1];
+    }
+    return getenv("AUGUR_CONFIG");
+}
+
+int ag_cli_parse(ag_cli *cli, const ag_cli_flags *f, int argc, char **argv, int *help)
+{
+    const char *cfg = find_config_arg(argc, argv);
+    int i;
+
+    ag_rec_params_default(&cli->params);
+    *help = 0;
+    if (cfg && *cfg && apply_config(cli, f, cfg))
+        return AG_EXIT_USAGE;
+
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const opt *o = NULL;
+        char name[128];
+        const char *value = NULL;
+
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == '\0')
+            return usage_error(cli->cmd, "unexpected argument '%s'", a);
+        if (a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            if (len >= sizeof name)
+                return usage_error(cli->cmd, "unknown option %s", a);
+            memcpy(name, a + 2, len);
+            name[len] = '\0';
+            o = find_long(name, len);
+            if (eq)
+                value = eq + 1;
+            if (o && !o->takes_arg && eq)
+                return usage_error(cli->cmd, "option --%s takes no value", name);
+            if ((!o || o->takes_arg) && !eq) {
+                if (!o && !is_rec_param(name))
+                    return apply(cli, f, name, "", "");
+                if (i + 1 >= argc)
+                    return usage_error(cli->cmd, "option --%s needs a value", name);
+                value = argv[++i];
+            }
+        } else {
+            o = find_short(a[1]);
+            if (!o)
+                return usage_error(cli->cmd, "unknown option %s", a);
+            snprintf(name, sizeof name, "%s", o->name);
+            if (o->takes_arg) {
+                if (a[2])
+                    value = a + 2;
+                else if (i + 1 < argc)
+                    value = argv[++i];
+                else
+                    return usage_error(cli->cmd, "option -%s needs a value", a + 1);
+            } else if (a[2]) {
+                return usage_error(cli->cmd, "unknown option %s", a);
+            }
+        }
+        if (o && !strcmp(o->name, "help")) {
+            *help = 1;
+            return AG_EXIT_OK;
+        }
+        if (apply(cli, f, name, value ? value : "", ""))
+            return AG_EXIT_USAGE;
+    }
+    if (i < argc)
+        return usage_error(cli->cmd, "unexpected argument '%s'", argv[i]);
+    if (cli->prometheus && cli->ninputs)
+        return usage_error(cli->cmd, "%s", "use either --input or --prometheus, not both");
+    return AG_EXIT_OK;
+}
+
+void ag_cli_free(ag_cli *cli)
+{
+    ag_kvs_free(cli->cfg, cli->ncfg);
+    cli->cfg = NULL;
+    cli->ncfg = 0;
+}
+
+void ag_cli_help_data(FILE *f)
+{
+    fputs("Data options:\n"
+          "  -i, --input FILE         usage history: OpenMetrics (.om .prom .txt) or CSV (.csv),\n"
+          "                           optionally .gz; repeatable; '-' reads OpenMetrics on stdin\n"
+          "      --prometheus URL     a Prometheus-compatible HTTP API (Prometheus, VictoriaMetrics,\n"
+          "                           Thanos, Mimir)\n"
+          "      --bearer-token TOKEN, --bearer-token-file FILE, --username U, --password P,\n"
+          "      --ca-file FILE, --insecure, --timeout DURATION (default 2m)\n"
+          "      --step DURATION      query step (default: the series' scrape interval)\n"
+          "      --end TIME           end of the data window: RFC 3339 or Unix seconds\n"
+          "                           (default: now for --prometheus, else the newest sample)\n"
+          "      --history DURATION   length of the data window (default: the algorithm's)\n"
+          "  -n, --namespace NS       only this namespace\n"
+          "  -l, --selector K=V,...   only pods whose labels match (K!=V excludes)\n"
+          "      --db PATH            the store (default $XDG_DATA_HOME/augur/augur.db)\n"
+          "      --no-store           do not write imported samples or the run to the store\n"
+          "      --config FILE        YAML config file (default $AUGUR_CONFIG); flags override it\n"
+          "  -v, --verbose            print each Prometheus query\n"
+          "  -q, --quiet              no summary lines on stderr\n",
+          f);
+}
+
+void ag_cli_error(const char *what, ag_err rc, const ag_errinfo *ei)
+{
+    fprintf(stderr, "augur: %s: %s\n", what, ag_errinfo_str(ei, rc));
+}

@@ -1,0 +1,50 @@
+/*
+ * src/main.c - the augur command line: one cmd_<verb>() per subcommand
+ * (git style), each in its own file.
+ */
+#include <string.h>
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+} commands[] = {
+    {"import", cmd_import, "import usage history from files or Prometheus into the store"},
+    {"recommend", cmd_recommend, "recommend container requests and limits (vpa, krr)"},
+    {"history", cmd_history, "list past recommendation runs"},
+};
+
+static void usage(FILE *f)
+{
+    fputs("Usage: augur <command> [options]\n\n"
+          "augur learns what each Kubernetes workload needs from its usage history and\n"
+          "recommends container requests and limits.\n\nCommands:\n",
+          f);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fputs("\n'augur <command> --help' describes a command. 'augur --version' prints the version.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return AG_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return AG_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("augur %s\n", AG_VERSION);
+        return AG_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 2, argv + 2);
+    fprintf(stderr, "augur: '%s' is not a command\n\n", argv[1]);
+    usage(stderr);
+    return AG_EXIT_USAGE;
+}
