@@ -329,7 +329,8 @@ static void shift_ref(ag__dhist *d, int64_t new_ref)
 
     new_ref = ag__go_round_ms(new_ref, d->half_life_ms);
     e = floor((double)(d->ref_ms - new_ref) / (double)d->half_life_ms + 0.5);
-    ag__hist_scale(&d->h, ldexp(1.0, e < -100000 ? -100000 : (int)e));
+    /* clamped: 2^-100000 is 0 and 2^100000 overflows either way */
+    ag__hist_scale(&d->h, ldexp(1.0, e < -100000 ? -100000 : e > 100000 ? 100000 : (int)e));
     d->ref_ms = new_ref;
 }
 

@@ -1,0 +1,961 @@
+/*
+ * store/store.c - the embedded store: one SQLite file in WAL mode.
+ *
+ * Usage history is kept in its cleaned form (CPU cores, memory bytes), so
+ * `recommend` can run from the store without the original files. Writes
+ * of a dataset happen in one transaction; a sample is keyed by (container,
+ * resource, time), so importing the same file twice stores it once. The
+ * schema lives in schema.c and is migrated forward on open.
+ *
+ * Every SQLite failure becomes AG_ESTORE with the store's path, what was
+ * being done and sqlite3_errmsg() in the errinfo.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sqlite3.h>
+
+#include "augur/store.h"
+#include "series/series_int.h"
+#include "store/store_int.h"
+#include "util/alloc.h"
+
+/* How long a writer waits for another process holding the lock. */
+#define BUSY_TIMEOUT_MS 5000
+
+struct ag_store {
+    sqlite3 *db;
+    char *path;
+    int version;
+};
+
+/* The migration list in use: the built-in one unless a test replaced it. */
+static const char *const *test_steps;
+static size_t test_nsteps;
+
+void ag__store_set_migrations(const char *const *steps, size_t n)
+{
+    test_steps = steps;
+    test_nsteps = steps ? n : 0;
+}
+
+static const char *const *steps(void)
+{
+    return test_steps ? test_steps : ag__store_migrations;
+}
+
+static size_t nsteps(void)
+{
+    return test_steps ? test_nsteps : ag__store_nmigrations;
+}
+
+/* Fills ei with "store PATH: WHAT: sqlite message" and returns AG_ESTORE.
+ * Call before any ROLLBACK, which would replace the message. */
+static ag_err sqlfail(const ag_store *st, ag_errinfo *ei, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static ag_err sqlfail(const ag_store *st, ag_errinfo *ei, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    ag_errinfo_set(ei, "store %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    return AG_ESTORE;
+}
+
+static ag_err exec(ag_store *st, const char *sql, const char *what, ag_errinfo *ei)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sqlfail(st, ei, "%s", what);
+    return AG_OK;
+}
+
+static ag_err prepare(ag_store *st, const char *sql, sqlite3_stmt **out, ag_errinfo *ei)
+{
+    if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK) {
+        *out = NULL;
+        return sqlfail(st, ei, "preparing \"%.60s...\"", sql);
+    }
+    return AG_OK;
+}
+
+/* Runs a statement that returns no rows and resets it for reuse. */
+static ag_err step_done(ag_store *st, sqlite3_stmt *s, const char *what, ag_errinfo *ei)
+{
+    ag_err err = AG_OK;
+
+    if (sqlite3_step(s) != SQLITE_DONE)
+        err = sqlfail(st, ei, "%s", what);
+    sqlite3_reset(s);
+    return err;
+}
+
+/* Rolls back an open transaction, if SQLite has not already done so. */
+static void rollback(ag_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Reads a one-integer PRAGMA or query into *out. */
+static ag_err query_int(ag_store *st, const char *sql, int64_t *out, ag_errinfo *ei)
+{
+    sqlite3_stmt *s;
+    ag_err err = prepare(st, sql, &s, ei);
+
+    if (err)
+        return err;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    else
+        err = sqlfail(st, ei, "running \"%s\"", sql);
+    sqlite3_finalize(s);
+    return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                              */
+
+char *ag_store_default_path(char *buf, size_t len)
+{
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    int n;
+
+    if (xdg && *xdg)
+        n = snprintf(buf, len, "%s/augur/augur.db", xdg);
+    else if (home && *home)
+        n = snprintf(buf, len, "%s/.local/share/augur/augur.db", home);
+    else
+        return NULL;
+    if (n < 0 || (size_t)n >= len)
+        return NULL;
+    return buf;
+}
+
+/* mkdir -p of the directory part of path. */
+static ag_err make_parent_dirs(const char *path, ag_errinfo *ei)
+{
+    char *dir = ag__strdup(path), *slash, *p;
+    struct stat sb;
+    ag_err err = AG_OK;
+
+    if (!dir)
+        return AG_ENOMEM;
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        goto out; /* current directory or the root */
+    *slash = '\0';
+    for (p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            ag_errinfo_set(ei, "cannot create directory %s for the store %s: %s", dir, path,
+                           strerror(errno));
+            err = AG_EIO;
+            goto out;
+        }
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            ag_errinfo_set(ei, "cannot create directory %s for the store %s: %s", dir, path,
+                           "a file of that name exists");
+            err = AG_EIO;
+            goto out;
+        }
+        *p = c;
+        if (c == '\0')
+            break;
+    }
+out:
+    ag__free(dir);
+    return err;
+}
+
+/* Applies the missing migration steps, each in its own transaction. */
+static ag_err migrate(ag_store *st, int64_t from, ag_errinfo *ei)
+{
+    char sql[64];
+    ag_err err;
+
+    for (int64_t v = from; v < (int64_t)nsteps(); v++) {
+        err = exec(st, "BEGIN IMMEDIATE", "starting a migration", ei);
+        if (err)
+            return err;
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %lld", (long long)(v + 1));
+        if (sqlite3_exec(st->db, steps()[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            err = sqlfail(st, ei, "migrating the schema from version %lld to %lld", (long long)v,
+                          (long long)(v + 1));
+            rollback(st);
+            return err;
+        }
+    }
+    st->version = (int)nsteps();
+    return AG_OK;
+}
+
+/* Sets the connection up, checks the file's version and migrates it. */
+static ag_err setup(ag_store *st, ag_errinfo *ei)
+{
+    char mode[16] = "";
+    sqlite3_stmt *s;
+    int64_t version = 0;
+    ag_err err;
+
+    if (sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
+        return sqlfail(st, ei, "setting the busy timeout");
+    /* The first read of the file: a file that is not SQLite fails here,
+     * before anything is written to it. */
+    err = query_int(st, "PRAGMA user_version", &version, ei);
+    if (err)
+        return err;
+    if (version > (int64_t)nsteps()) {
+        ag_errinfo_set(ei,
+                       "store %s has schema version %lld, but this augur knows only up to "
+                       "version %zu; use a newer augur",
+                       st->path, (long long)version, nsteps());
+        return AG_ESCHEMA;
+    }
+    err = prepare(st, "PRAGMA journal_mode = WAL", &s, ei);
+    if (err)
+        return err;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *m = sqlite3_column_text(s, 0);
+        snprintf(mode, sizeof mode, "%s", m ? (const char *)m : "");
+    } else {
+        err = sqlfail(st, ei, "setting WAL journal mode");
+    }
+    sqlite3_finalize(s);
+    if (err)
+        return err;
+    /* An in-memory database reports "memory"; a file must be in WAL mode so
+     * readers are not blocked by an import. */
+    if (strcmp(mode, "wal") != 0 && strcmp(st->path, ":memory:") != 0) {
+        ag_errinfo_set(ei, "store %s: cannot switch to WAL journal mode (got \"%s\")", st->path,
+                       mode);
+        return AG_ESTORE;
+    }
+    err = exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+               "setting synchronous and foreign_keys", ei);
+    if (err)
+        return err;
+    return migrate(st, version, ei);
+}
+
+ag_err ag_store_open(const char *path, ag_store **out, ag_errinfo *ei)
+{
+    ag_store *st;
+    ag_err err;
+    int rc;
+
+    *out = NULL;
+    if (!path || !*path) {
+        ag_errinfo_set(ei, "store: empty path");
+        return AG_EINVAL;
+    }
+    err = make_parent_dirs(path, ei);
+    if (err)
+        return err;
+    st = ag__calloc(1, sizeof *st);
+    if (!st)
+        return AG_ENOMEM;
+    st->path = ag__strdup(path);
+    if (!st->path) {
+        err = AG_ENOMEM;
+        goto out;
+    }
+    rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        if (st->db)
+            err = sqlfail(st, ei, "opening");
+        else
+            err = AG_ENOMEM; /* SQLite could not allocate the handle */
+        goto out;
+    }
+    err = setup(st, ei);
+out:
+    if (err) {
+        ag_store_close(st);
+        return err;
+    }
+    *out = st;
+    return AG_OK;
+}
+
+void ag_store_close(ag_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_close_v2(st->db); /* NULL is a harmless no-op */
+    ag__free(st->path);
+    ag__free(st);
+}
+
+int ag_store_schema_version(const ag_store *st)
+{
+    return st ? st->version : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing a dataset                                                    */
+
+/* The statements of one ag_store_put_dataset() call, prepared once and
+ * reused for every row. */
+typedef struct put_stmts {
+    sqlite3_stmt *cont, *ins, *upd, *spec, *oom, *label;
+} put_stmts;
+
+static ag_err put_prepare(ag_store *st, put_stmts *ps, ag_errinfo *ei)
+{
+    ag_err err;
+
+    /* An owner already stored is kept when this dataset does not know it. */
+    err = prepare(st,
+                  "INSERT INTO container (namespace, pod, container, owner_kind, owner_name) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (namespace, pod, container) DO UPDATE "
+                  "SET owner_kind = coalesce(excluded.owner_kind, owner_kind), "
+                  "owner_name = coalesce(excluded.owner_name, owner_name) RETURNING id",
+                  &ps->cont, ei);
+    /* Insert-or-nothing, then update when nothing was inserted: this way
+     * sqlite3_changes() tells new rows from replaced ones, which a single
+     * upsert (counting 1 either way) cannot. */
+    if (!err)
+        err = prepare(st,
+                      "INSERT INTO sample (container_id, resource, t_ms, value) "
+                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                      &ps->ins, ei);
+    if (!err)
+        err = prepare(st,
+                      "UPDATE sample SET value = ?4 WHERE container_id = ?1 AND resource = ?2 "
+                      "AND t_ms = ?3 AND value IS NOT ?4",
+                      &ps->upd, ei);
+    /* Newest spec wins, as in the dataset. */
+    if (!err)
+        err = prepare(st,
+                      "INSERT INTO spec (container_id, resource, kind, value, t_ms) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE "
+                      "SET value = excluded.value, t_ms = excluded.t_ms "
+                      "WHERE excluded.t_ms >= spec.t_ms",
+                      &ps->spec, ei);
+    if (!err)
+        err = prepare(st,
+                      "INSERT INTO oom (container_id, t_ms, value) VALUES (?1, ?2, ?3) "
+                      "ON CONFLICT DO UPDATE SET value = excluded.value",
+                      &ps->oom, ei);
+    if (!err)
+        err = prepare(st,
+                      "INSERT INTO pod_label (namespace, pod, key, value) VALUES (?1, ?2, ?3, ?4) "
+                      "ON CONFLICT DO UPDATE SET value = excluded.value",
+                      &ps->label, ei);
+    return err;
+}
+
+static void put_finalize(put_stmts *ps)
+{
+    sqlite3_finalize(ps->cont);
+    sqlite3_finalize(ps->ins);
+    sqlite3_finalize(ps->upd);
+    sqlite3_finalize(ps->spec);
+    sqlite3_finalize(ps->oom);
+    sqlite3_finalize(ps->label);
+}
+
+/* Upserts the container row and returns its id in *id. */
+static ag_err put_container(ag_store *st, put_stmts *ps, const ag_dataset *ds,
+                            const ag_container *c, int64_t *id, ag_errinfo *ei)
+{
+    const char *kind = c->owner_kind, *name = c->owner_name;
+    ag_err err = AG_OK;
+
+    /* Before finish() the owner is only known from kube_pod_owner. */
+    if (!kind || !name) {
+        kind = name = NULL;
+        ag_dataset_get_owner(ds, c->ns, c->pod, &kind, &name);
+    }
+    sqlite3_bind_text(ps->cont, 1, c->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps->cont, 2, c->pod, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps->cont, 3, c->container, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps->cont, 4, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps->cont, 5, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(ps->cont) == SQLITE_ROW)
+        *id = sqlite3_column_int64(ps->cont, 0);
+    else
+        err = sqlfail(st, ei, "writing container %s/%s/%s", c->ns, c->pod, c->container);
+    sqlite3_reset(ps->cont);
+    return err;
+}
+
+static ag_err put_samples(ag_store *st, put_stmts *ps, const ag_container *c, int64_t id,
+                          uint64_t *inserted, ag_errinfo *ei)
+{
+    for (int r = 0; r < AG_NRES; r++) {
+        const ag_samples *s = &c->usage[r];
+        for (size_t i = 0; i < s->n; i++) {
+            /* A finished dataset has none; SQLite would store NaN as NULL. */
+            if (!isfinite(s->v[i].v))
+                continue;
+            sqlite3_bind_int64(ps->ins, 1, id);
+            sqlite3_bind_int(ps->ins, 2, r);
+            sqlite3_bind_int64(ps->ins, 3, s->v[i].t_ms);
+            sqlite3_bind_double(ps->ins, 4, s->v[i].v);
+            if (sqlite3_step(ps->ins) != SQLITE_DONE) {
+                sqlite3_reset(ps->ins);
+                return sqlfail(st, ei, "writing %s sample of %s/%s/%s at %lld ms",
+                               ag_resource_name(r), c->ns, c->pod, c->container,
+                               (long long)s->v[i].t_ms);
+            }
+            sqlite3_reset(ps->ins);
+            if (sqlite3_changes(st->db) > 0) {
+                (*inserted)++;
+                continue;
+            }
+            sqlite3_bind_int64(ps->upd, 1, id);
+            sqlite3_bind_int(ps->upd, 2, r);
+            sqlite3_bind_int64(ps->upd, 3, s->v[i].t_ms);
+            sqlite3_bind_double(ps->upd, 4, s->v[i].v);
+            if (step_done(st, ps->upd, "replacing a sample", ei))
+                return AG_ESTORE;
+        }
+    }
+    return AG_OK;
+}
+
+static ag_err put_spec_one(ag_store *st, put_stmts *ps, const ag_container *c, int64_t id, int r,
+                           const char *kind, double v, ag_errinfo *ei)
+{
+    if (!isfinite(v))
+        return AG_OK; /* unknown */
+    sqlite3_bind_int64(ps->spec, 1, id);
+    sqlite3_bind_int(ps->spec, 2, r);
+    sqlite3_bind_text(ps->spec, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_double(ps->spec, 4, v);
+    sqlite3_bind_int64(ps->spec, 5, c->spec_t_ms[r]);
+    if (step_done(st, ps->spec, "writing a request or limit", ei))
+        return AG_ESTORE;
+    return AG_OK;
+}
+
+static ag_err put_specs_ooms(ag_store *st, put_stmts *ps, const ag_container *c, int64_t id,
+                             ag_errinfo *ei)
+{
+    for (int r = 0; r < AG_NRES; r++) {
+        if (put_spec_one(st, ps, c, id, r, "request", c->request[r], ei) ||
+            put_spec_one(st, ps, c, id, r, "limit", c->limit[r], ei))
+            return AG_ESTORE;
+    }
+    for (size_t i = 0; i < c->oom.n; i++) {
+        sqlite3_bind_int64(ps->oom, 1, id);
+        sqlite3_bind_int64(ps->oom, 2, c->oom.v[i].t_ms);
+        sqlite3_bind_double(ps->oom, 3, isfinite(c->oom.v[i].v) ? c->oom.v[i].v : 0.0);
+        if (step_done(st, ps->oom, "writing an OOM event", ei))
+            return AG_ESTORE;
+    }
+    return AG_OK;
+}
+
+/* Pod labels live on the dataset's pod records (series_int.h); every pod
+ * known to the dataset is written, with or without containers. */
+static ag_err put_labels(ag_store *st, put_stmts *ps, const ag_dataset *ds, ag_errinfo *ei)
+{
+    for (size_t i = 0; i < ds->np; i++) {
+        const ag__pod *p = ds->p[i];
+        for (size_t j = 0; j < p->nlabels; j++) {
+            sqlite3_bind_text(ps->label, 1, p->ns, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ps->label, 2, p->pod, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ps->label, 3, p->labels[j].k, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ps->label, 4, p->labels[j].v, -1, SQLITE_STATIC);
+            if (step_done(st, ps->label, "writing a pod label", ei))
+                return AG_ESTORE;
+        }
+    }
+    return AG_OK;
+}
+
+ag_err ag_store_put_dataset(ag_store *st, const ag_dataset *ds, uint64_t *inserted,
+                            ag_errinfo *ei)
+{
+    put_stmts ps = {0};
+    uint64_t n = 0;
+    int64_t id;
+    ag_err err;
+
+    if (inserted)
+        *inserted = 0;
+    if (!st || !ds)
+        return AG_EINVAL;
+    err = put_prepare(st, &ps, ei);
+    if (!err)
+        err = exec(st, "BEGIN IMMEDIATE", "starting the import transaction", ei);
+    for (size_t i = 0; !err && i < ag_dataset_count(ds); i++) {
+        const ag_container *c = ag_dataset_at(ds, i);
+        err = put_container(st, &ps, ds, c, &id, ei);
+        if (!err)
+            err = put_samples(st, &ps, c, id, &n, ei);
+        if (!err)
+            err = put_specs_ooms(st, &ps, c, id, ei);
+    }
+    if (!err)
+        err = put_labels(st, &ps, ds, ei);
+    if (!err)
+        err = exec(st, "COMMIT", "committing the import", ei);
+    if (err)
+        rollback(st);
+    else if (inserted)
+        *inserted = n;
+    put_finalize(&ps);
+    return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                              */
+
+typedef struct load_stmts {
+    sqlite3_stmt *cont, *sample, *spec, *oom, *label;
+} load_stmts;
+
+static ag_err load_prepare(ag_store *st, load_stmts *ls, ag_errinfo *ei)
+{
+    /* Sorted by pod so each pod's labels and owner are set once. */
+    ag_err err = prepare(st,
+                         "SELECT id, namespace, pod, container, owner_kind, owner_name "
+                         "FROM container WHERE ?1 IS NULL OR namespace = ?1 "
+                         "ORDER BY namespace, pod, container",
+                         &ls->cont, ei);
+    if (!err)
+        err = prepare(st,
+                      "SELECT t_ms, value FROM sample WHERE container_id = ?1 AND resource = ?2 "
+                      "AND t_ms BETWEEN ?3 AND ?4 ORDER BY t_ms",
+                      &ls->sample, ei);
+    if (!err)
+        err = prepare(st, "SELECT resource, kind, value, t_ms FROM spec WHERE container_id = ?1",
+                      &ls->spec, ei);
+    if (!err)
+        err = prepare(st,
+                      "SELECT t_ms, value FROM oom WHERE container_id = ?1 "
+                      "AND t_ms BETWEEN ?2 AND ?3 ORDER BY t_ms",
+                      &ls->oom, ei);
+    if (!err)
+        err = prepare(st, "SELECT key, value FROM pod_label WHERE namespace = ?1 AND pod = ?2",
+                      &ls->label, ei);
+    return err;
+}
+
+static void load_finalize(load_stmts *ls)
+{
+    sqlite3_finalize(ls->cont);
+    sqlite3_finalize(ls->sample);
+    sqlite3_finalize(ls->spec);
+    sqlite3_finalize(ls->oom);
+    sqlite3_finalize(ls->label);
+}
+
+/* Runs a (t_ms, value) query into s. */
+static ag_err load_series(ag_store *st, sqlite3_stmt *q, ag_samples *s, const char *what,
+                          ag_errinfo *ei)
+{
+    ag_err err = AG_OK;
+    int rc;
+
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        err = ag_samples_push(s, sqlite3_column_int64(q, 0), sqlite3_column_double(q, 1));
+        if (err)
+            break;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sqlfail(st, ei, "reading %s", what);
+    sqlite3_reset(q);
+    return err;
+}
+
+/* Appends src to dst: moved when dst is empty (the usual case), copied otherwise. */
+static ag_err samples_move(ag_samples *dst, ag_samples *src)
+{
+    if (dst->n == 0) {
+        ag_samples t = *dst;
+        *dst = *src;
+        *src = t;
+        return AG_OK;
+    }
+    for (size_t i = 0; i < src->n; i++)
+        if (ag_samples_push(dst, src->v[i].t_ms, src->v[i].v))
+            return AG_ENOMEM;
+    return AG_OK;
+}
+
+static ag_err load_specs(ag_store *st, load_stmts *ls, ag_container *c, int64_t id,
+                         ag_errinfo *ei)
+{
+    int rc;
+
+    sqlite3_bind_int64(ls->spec, 1, id);
+    while ((rc = sqlite3_step(ls->spec)) == SQLITE_ROW) {
+        int r = sqlite3_column_int(ls->spec, 0);
+        const char *kind = (const char *)sqlite3_column_text(ls->spec, 1);
+        double v = sqlite3_column_double(ls->spec, 2);
+        int64_t t = sqlite3_column_int64(ls->spec, 3);
+        double *dst;
+
+        if (r < 0 || r >= AG_NRES || !kind)
+            continue;
+        dst = strcmp(kind, "limit") == 0 ? &c->limit[r] : &c->request[r];
+        /* The dataset may already hold a newer value from another reader. */
+        if (!isnan(*dst) && t < c->spec_t_ms[r])
+            continue;
+        *dst = v;
+        if (t > c->spec_t_ms[r])
+            c->spec_t_ms[r] = t;
+    }
+    sqlite3_reset(ls->spec);
+    if (rc != SQLITE_DONE)
+        return sqlfail(st, ei, "reading requests and limits of %s/%s/%s", c->ns, c->pod,
+                       c->container);
+    return AG_OK;
+}
+
+static ag_err load_labels(ag_store *st, load_stmts *ls, ag_dataset *ds, const char *ns,
+                          const char *pod, ag_errinfo *ei)
+{
+    ag_err err = AG_OK;
+    int rc;
+
+    sqlite3_bind_text(ls->label, 1, ns, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(ls->label, 2, pod, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(ls->label)) == SQLITE_ROW) {
+        err = ag_dataset_set_pod_label(ds, ns, pod, (const char *)sqlite3_column_text(ls->label, 0),
+                                       (const char *)sqlite3_column_text(ls->label, 1));
+        if (err) {
+            ag_errinfo_set(ei, "store %s: loading labels of pod %s/%s: %s", st->path, ns, pod,
+                           ag_strerror(err));
+            break;
+        }
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sqlfail(st, ei, "reading labels of pod %s/%s", ns, pod);
+    sqlite3_reset(ls->label);
+    return err;
+}
+
+/* Loads one container row (the current row of ls->cont). Containers with
+ * nothing in the window are not created. */
+static ag_err load_container(ag_store *st, load_stmts *ls, ag_dataset *ds, int64_t start_ms,
+                             int64_t end_ms, ag_errinfo *ei)
+{
+    sqlite3_stmt *q = ls->cont;
+    int64_t id = sqlite3_column_int64(q, 0);
+    const char *ns = (const char *)sqlite3_column_text(q, 1);
+    const char *pod = (const char *)sqlite3_column_text(q, 2);
+    const char *name = (const char *)sqlite3_column_text(q, 3);
+    const char *okind = (const char *)sqlite3_column_text(q, 4);
+    const char *oname = (const char *)sqlite3_column_text(q, 5);
+    ag_samples tmp[AG_NRES] = {{0}}, oom = {0};
+    ag_container *c;
+    ag_err err = AG_OK;
+
+    if (!ns || !pod || !name) {
+        ag_errinfo_set(ei, "store %s: container %lld has a NULL name", st->path, (long long)id);
+        return AG_ESTORE;
+    }
+    for (int r = 0; !err && r < AG_NRES; r++) {
+        sqlite3_bind_int64(ls->sample, 1, id);
+        sqlite3_bind_int(ls->sample, 2, r);
+        sqlite3_bind_int64(ls->sample, 3, start_ms);
+        sqlite3_bind_int64(ls->sample, 4, end_ms);
+        err = load_series(st, ls->sample, &tmp[r], "samples", ei);
+    }
+    if (!err) {
+        sqlite3_bind_int64(ls->oom, 1, id);
+        sqlite3_bind_int64(ls->oom, 2, start_ms);
+        sqlite3_bind_int64(ls->oom, 3, end_ms);
+        err = load_series(st, ls->oom, &oom, "OOM events", ei);
+    }
+    if (err || (tmp[AG_CPU].n == 0 && tmp[AG_MEMORY].n == 0 && oom.n == 0))
+        goto out;
+    c = ag_dataset_container(ds, ns, pod, name);
+    if (!c) {
+        err = AG_ENOMEM;
+        goto out;
+    }
+    for (int r = 0; !err && r < AG_NRES; r++)
+        err = samples_move(&c->usage[r], &tmp[r]);
+    if (!err)
+        err = samples_move(&c->oom, &oom);
+    if (!err && okind && oname)
+        err = ag_dataset_set_owner(ds, ns, pod, okind, oname);
+    if (!err)
+        err = load_specs(st, ls, c, id, ei);
+out:
+    ag_samples_clear(&tmp[AG_CPU]);
+    ag_samples_clear(&tmp[AG_MEMORY]);
+    ag_samples_clear(&oom);
+    return err;
+}
+
+ag_err ag_store_load(ag_store *st, ag_dataset *ds, int64_t start_ms, int64_t end_ms,
+                     const char *ns, ag_errinfo *ei)
+{
+    load_stmts ls = {0};
+    char *last_pod = NULL; /* "ns\0pod" of the last pod whose labels were loaded */
+    size_t last_len = 0;
+    ag_err err;
+    int rc = SQLITE_DONE;
+
+    if (!st || !ds)
+        return AG_EINVAL;
+    err = load_prepare(st, &ls, ei);
+    /* One read transaction: a consistent snapshot while an import runs. */
+    if (!err)
+        err = exec(st, "BEGIN", "starting a read transaction", ei);
+    if (err)
+        goto out;
+    sqlite3_bind_text(ls.cont, 1, ns, -1, SQLITE_STATIC);
+    while (!err && (rc = sqlite3_step(ls.cont)) == SQLITE_ROW) {
+        const char *cns = (const char *)sqlite3_column_text(ls.cont, 1);
+        const char *cpod = (const char *)sqlite3_column_text(ls.cont, 2);
+        size_t before = ag_dataset_count(ds);
+
+        err = load_container(st, &ls, ds, start_ms, end_ms, ei);
+        if (err || ag_dataset_count(ds) == before || !cns || !cpod)
+            continue;
+        size_t ln = strlen(cns) + 1, lp = strlen(cpod) + 1;
+        if (last_pod && last_len == ln + lp && memcmp(last_pod, cns, ln) == 0 &&
+            memcmp(last_pod + ln, cpod, lp) == 0)
+            continue;
+        ag__free(last_pod);
+        last_pod = ag__malloc(ln + lp);
+        if (!last_pod) {
+            err = AG_ENOMEM;
+            break;
+        }
+        memcpy(last_pod, cns, ln);
+        memcpy(last_pod + ln, cpod, lp);
+        last_len = ln + lp;
+        err = load_labels(st, &ls, ds, last_pod, last_pod + ln, ei);
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sqlfail(st, ei, "reading containers");
+    if (err == AG_ENOMEM)
+        ag_errinfo_set(ei, "store %s: loading: %s", st->path, ag_strerror(err));
+    sqlite3_reset(ls.cont);
+    if (!err)
+        err = exec(st, "COMMIT", "ending the read transaction", ei);
+    rollback(st);
+out:
+    ag__free(last_pod);
+    load_finalize(&ls);
+    return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Summaries                                                            */
+
+ag_err ag_store_time_range(ag_store *st, int64_t *min_ms, int64_t *max_ms, ag_errinfo *ei)
+{
+    sqlite3_stmt *s;
+    ag_err err;
+
+    if (!st)
+        return AG_EINVAL;
+    /* Per (container, resource) the first/last key is one index seek, so
+     * this avoids scanning every sample. */
+    err = prepare(st,
+                  "SELECT min((SELECT min(t_ms) FROM sample WHERE container_id = c.id "
+                  "                AND resource = r.x)),"
+                  "       max((SELECT max(t_ms) FROM sample WHERE container_id = c.id "
+                  "                AND resource = r.x)) "
+                  "FROM container c, (SELECT 0 AS x UNION ALL SELECT 1) r",
+                  &s, ei);
+    if (err)
+        return err;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        err = sqlfail(st, ei, "reading the time range");
+    } else if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
+        ag_errinfo_set(ei, "store %s holds no samples", st->path);
+        err = AG_ENODATA;
+    } else {
+        if (min_ms)
+            *min_ms = sqlite3_column_int64(s, 0);
+        if (max_ms)
+            *max_ms = sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    return err;
+}
+
+ag_err ag_store_stats_get(ag_store *st, ag_store_stats *out, ag_errinfo *ei)
+{
+    int64_t c = 0, s = 0, r = 0;
+    ag_err err;
+
+    if (!st || !out)
+        return AG_EINVAL;
+    err = query_int(st, "SELECT count(*) FROM container", &c, ei);
+    if (!err)
+        err = query_int(st, "SELECT count(*) FROM sample", &s, ei);
+    if (!err)
+        err = query_int(st, "SELECT count(*) FROM run", &r, ei);
+    if (err)
+        return err;
+    out->containers = (uint64_t)c;
+    out->samples = (uint64_t)s;
+    out->runs = (uint64_t)r;
+    return AG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Runs                                                                 */
+
+ag_err ag_store_put_run(ag_store *st, const ag_run *run, int64_t *id, ag_errinfo *ei)
+{
+    sqlite3_stmt *s;
+    ag_err err;
+
+    if (!st || !run || !run->algorithm) {
+        ag_errinfo_set(ei, "store: a run needs an algorithm");
+        return AG_EINVAL;
+    }
+    err = prepare(st,
+                  "INSERT INTO run (created_ms, start_ms, end_ms, algorithm, params_json, source, "
+                  "n_results, result_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                  &s, ei);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, run->created_ms);
+    sqlite3_bind_int64(s, 2, run->start_ms);
+    sqlite3_bind_int64(s, 3, run->end_ms);
+    sqlite3_bind_text(s, 4, run->algorithm, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, run->params_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, run->source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, run->n_results > INT64_MAX ? INT64_MAX : (int64_t)run->n_results);
+    sqlite3_bind_text(s, 8, run->result_json, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        err = sqlfail(st, ei, "recording a %s run", run->algorithm);
+    else if (id)
+        *id = sqlite3_last_insert_rowid(st->db);
+    sqlite3_finalize(s);
+    return err;
+}
+
+/* Copies text column i, NULL staying NULL. Returns -1 when out of memory. */
+static int dup_col(sqlite3_stmt *s, int i, const char **out)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+
+    *out = NULL;
+    if (!t)
+        return 0;
+    *out = ag__strdup((const char *)t);
+    return *out ? 0 : -1;
+}
+
+/* Fills r from a row of (id, created, start, end, algorithm, params,
+ * source, n_results[, result_json]). */
+static ag_err run_from_row(sqlite3_stmt *s, ag_run *r, int with_result)
+{
+    int64_t n = sqlite3_column_int64(s, 7);
+
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(s, 0);
+    r->created_ms = sqlite3_column_int64(s, 1);
+    r->start_ms = sqlite3_column_int64(s, 2);
+    r->end_ms = sqlite3_column_int64(s, 3);
+    r->n_results = n < 0 ? 0 : (uint64_t)n;
+    if (dup_col(s, 4, &r->algorithm) || dup_col(s, 5, &r->params_json) ||
+        dup_col(s, 6, &r->source) || (with_result && dup_col(s, 8, &r->result_json)))
+        return AG_ENOMEM;
+    return AG_OK;
+}
+
+#define RUN_COLS "id, created_ms, start_ms, end_ms, algorithm, params_json, source, n_results"
+
+ag_err ag_store_list_runs(ag_store *st, size_t limit, ag_run **runs, size_t *n, ag_errinfo *ei)
+{
+    sqlite3_stmt *s;
+    ag_run *v = NULL;
+    size_t cnt = 0, cap = 0;
+    ag_err err;
+    int rc;
+
+    *runs = NULL;
+    *n = 0;
+    if (!st)
+        return AG_EINVAL;
+    err = prepare(st, "SELECT " RUN_COLS " FROM run ORDER BY created_ms DESC, id DESC LIMIT ?1",
+                  &s, ei);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (ag__grow((void **)&v, &cap, cnt + 1, sizeof *v) != 0) {
+            err = AG_ENOMEM;
+            break;
+        }
+        /* Counted before filling so a half-copied run is freed too. */
+        err = run_from_row(s, &v[cnt++], 0);
+        if (err)
+            break;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sqlfail(st, ei, "listing runs");
+    if (err == AG_ENOMEM)
+        ag_errinfo_set(ei, "store %s: listing runs: %s", st->path, ag_strerror(err));
+    sqlite3_finalize(s);
+    if (err) {
+        ag_runs_free(v, cnt);
+        return err;
+    }
+    *runs = v;
+    *n = cnt;
+    return AG_OK;
+}
+
+ag_err ag_store_get_run(ag_store *st, int64_t id, ag_run **run, ag_errinfo *ei)
+{
+    sqlite3_stmt *s;
+    ag_run *r = NULL;
+    ag_err err;
+    int rc;
+
+    *run = NULL;
+    if (!st)
+        return AG_EINVAL;
+    err = prepare(st, "SELECT " RUN_COLS ", result_json FROM run WHERE id = ?1", &s, ei);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        ag_errinfo_set(ei, "store %s: no run with id %lld", st->path, (long long)id);
+        err = AG_ENOTFOUND;
+    } else if (rc != SQLITE_ROW) {
+        err = sqlfail(st, ei, "reading run %lld", (long long)id);
+    } else if (!(r = ag__calloc(1, sizeof *r))) {
+        err = AG_ENOMEM;
+    } else if ((err = run_from_row(s, r, 1)) != AG_OK) {
+        ag_runs_free(r, 1);
+        r = NULL;
+    }
+    sqlite3_finalize(s);
+    *run = r;
+    return err;
+}
+
+void ag_runs_free(ag_run *runs, size_t n)
+{
+    if (!runs)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        ag__free((char *)runs[i].algorithm);
+        ag__free((char *)runs[i].params_json);
+        ag__free((char *)runs[i].source);
+        ag__free((char *)runs[i].result_json);
+    }
+    ag__free(runs);
+}
