@@ -128,8 +128,9 @@ ag_err ag_dataset_finish(ag_dataset *ds, int64_t start_ms, int64_t end_ms, ag_in
 
 /* Infers the owning workload from a pod name, as the VPA would see it:
  * "web-0" -> StatefulSet "web"; "api-5d8f7c9b4-x2x7q" -> Deployment "api";
- * "job-name-abcde" with a Job-like suffix -> Job; "agent-x2x7q" ->
- * DaemonSet "agent"; otherwise kind "Pod" and the pod's own name.
+ * "nightly-28930080-x2x7q" -> CronJob "nightly"; "agent-x2x7q" ->
+ * DaemonSet "agent" (a plain Job's pods look the same and are reported as
+ * DaemonSet too); otherwise kind "Pod" and the pod's own name.
  * Writes the kind (static string) to *kind and the name into name_buf.
  * Pattern rules in docs/data-model.md. */
 void ag_infer_owner(const char *pod, const char **kind, char *name_buf, size_t len);

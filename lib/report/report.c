@@ -34,17 +34,19 @@ ag_err ag_format_parse(const char *s, ag_format *out)
     return AG_EINVAL;
 }
 
-double ag__rep_round(int r, double v)
+double ag__rep_round(int res, double v)
 {
-    double unit = r == AG_CPU ? 1000.0 : 1.0;
-    double x;
+    double unit = res == AG_CPU ? 1000.0 : 1.0;
+    double x, r;
 
     if (!isfinite(v))
         return NAN;
-    /* The tolerance absorbs binary noise (0.1 * 3 = 0.30000000000000004)
-     * that would otherwise round a clean 300m up to 301m. */
+    /* A value within binary noise of a whole number is that number
+     * (0.1 * 3 = 0.30000000000000004 is 300m, not 301m), as in
+     * ag_cpu_format() and ag_mem_format(). */
     x = v * unit;
-    x = ceil(x - 1e-9 * fmax(1.0, fabs(x)));
+    r = nearbyint(x);
+    x = fabs(x - r) <= 1e-9 * fmax(1.0, fabs(x)) ? r : ceil(x);
     if (x == 0)
         x = 0; /* no "-0" */
     return x / unit;
@@ -115,6 +117,15 @@ ag_err ag__rep_flush(FILE *f, ag_buf *b, size_t min)
     return AG_OK;
 }
 
+ag_err ag__rep_num(ag_buf *b, double v)
+{
+    /* Whole numbers (all byte counts) as integers: 314572800, not the
+     * 3.145728e+08 the shortest round-trip form would give. */
+    if (isfinite(v) && v == nearbyint(v) && fabs(v) < 9007199254740992.0)
+        return ag__buf_printf(b, "%.0f", v);
+    return ag__buf_json_num(b, v);
+}
+
 char *ag__rep_quantity(int r, double v, char *buf, size_t len)
 {
     return r == AG_CPU ? ag_cpu_format(v, buf, len) : ag_mem_format(v, buf, len);
@@ -142,7 +153,7 @@ static ag_err json_resource(ag_buf *b, const ag_report_item *it, int r)
                                          : ag__rep_rec(it, r, (ag__rep_field)keys[k].field);
         rc = ag__buf_printf(b, "      \"%s\": ", keys[k].key);
         if (rc == AG_OK)
-            rc = ag__buf_json_num(b, v);
+            rc = ag__rep_num(b, v);
         if (rc == AG_OK)
             rc = ag__buf_puts(b, k + 1 < nk ? ",\n" : "\n");
     }
@@ -225,7 +236,7 @@ static ag_err csv_num(ag_buf *b, double v)
 {
     ag_err rc = ag__buf_puts(b, ",");
     if (rc == AG_OK && isfinite(v))
-        rc = ag__buf_json_num(b, v);
+        rc = ag__rep_num(b, v);
     return rc;
 }
 

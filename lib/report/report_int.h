@@ -46,6 +46,10 @@ const char *ag__rep_status_name(ag_rec_status s);
  * it. AG_EIO when the write fails. */
 ag_err ag__rep_flush(FILE *f, ag_buf *b, size_t min);
 
+/* Appends v as a JSON number ("null" when not finite), whole numbers
+ * without exponent. */
+ag_err ag__rep_num(ag_buf *b, double v);
+
 /* Formats a Kubernetes quantity of a rounded value into buf ("250m",
  * "512Mi"). Returns buf. */
 char *ag__rep_quantity(int r, double v, char *buf, size_t len);

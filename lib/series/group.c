@@ -82,8 +82,9 @@ static ag_err parse_term(const char *s, size_t n, int idx, term *t, ag_errinfo *
     return AG_OK;
 }
 
-/* Calls fn for every term of sel; stops at the first error or at fn
- * returning 0 (then returns 0). Returns 1 when all terms passed. */
+/* Parses every term of sel and calls fn (when non-NULL) on each. Returns
+ * the first parse error; otherwise AG_OK with *all = 0 as soon as fn
+ * returned 0 for a term, else *all = 1. */
 static ag_err each_term(const char *sel, ag_errinfo *ei, int (*fn)(const term *, void *),
                         void *arg, int *all)
 {

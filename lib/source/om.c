@@ -89,6 +89,10 @@ typedef struct om {
     char *ckey; /* "ns\0pod\0container\0" of the cached container */
     size_t ckey_len, ckey_cap;
     ag_container *cc;
+    char *lastlab; /* label set of the last kube_pod_labels sample stored */
+    size_t lastlab_len, lastlab_cap;
+    const char *lset; /* raw label set of the current line, "{...}" */
+    size_t lset_len;
     oom_pt *oom;
     size_t noom, oom_cap;
     double scale[M_COUNT]; /* from # UNIT lines */
@@ -476,10 +480,14 @@ static ag_err store_usage(om *o, enum metric m, double v, int64_t t)
 static ag_err store_owner(om *o, double v)
 {
     const char *ns = lab(o, "namespace"), *pod = lab(o, "pod");
-    const char *kind = lab(o, "owner_kind"), *name = lab(o, "owner_name");
+    const char *kind = lab(o, "owner_kind"), *name = lab(o, "owner_name"), *ok, *on;
 
     if (v != 1 || !ns || !*ns || !pod || !*pod || !kind || !*kind || !name || !*name ||
         strcmp(kind, "<none>") == 0)
+        return AG_OK;
+    /* Every scrape repeats the owner: only a change costs an allocation. */
+    if (ag_dataset_get_owner(o->ds, ns, pod, &ok, &on) && strcmp(ok, kind) == 0 &&
+        strcmp(on, name) == 0)
         return AG_OK;
     return ag_dataset_set_owner(o->ds, ns, pod, kind, name);
 }
@@ -492,13 +500,25 @@ static ag_err store_labels(om *o)
 
     if (!ns || !*ns || !pod || !*pod)
         return AG_OK;
+    /* Samples of one series come together in dumps: skip the repeats. */
+    if (o->lset_len == o->lastlab_len && memcmp(o->lset, o->lastlab, o->lset_len) == 0)
+        return AG_OK;
     for (i = 0; i < o->nlabs; i++) {
         const char *k = o->labs[i].name;
         if (strncmp(k, "label_", 6) != 0 || k[6] == '\0')
             continue;
         rc = ag_dataset_set_pod_label(o->ds, ns, pod, k + 6, o->labs[i].val);
+        if (rc == AG_ETOOBIG) {
+            bad(o, o->ls, o->ll, "too many labels for pod %s/%s", ns, pod);
+            return AG_OK;
+        }
         if (rc != AG_OK)
             return rc;
+    }
+    o->lastlab_len = 0;
+    if (ag__grow((void **)&o->lastlab, &o->lastlab_cap, o->lset_len + 1, 1) == 0) {
+        memcpy(o->lastlab, o->lset, o->lset_len);
+        o->lastlab_len = o->lset_len;
     }
     return AG_OK;
 }
@@ -574,12 +594,18 @@ static ag_err sample_line(om *o, const char *s, size_t n)
     }
     while (p < n && (name_char(s[p]) || s[p] == ':'))
         p++;
+    if (p < n && s[p] != '{' && !is_space(s[p])) {
+        bad(o, s + p, n - p, "invalid character in the metric name");
+        return AG_OK;
+    }
     m = sample_metric(s, p);
     if (m == M_UNKNOWN) {
         o->st->unknown_metric++;
         return AG_OK;
     }
     o->nlabs = 0;
+    o->lset = s + p;
+    o->lset_len = 0;
     if (p < n && s[p] == '{') {
         if (n + 1 > o->scratch_cap &&
             ag__grow((void **)&o->scratch, &o->scratch_cap, n + 1, 1) != 0)
@@ -591,6 +617,7 @@ static ag_err sample_line(om *o, const char *s, size_t n)
             bad(o, s + at, n - at, "%s", why);
             return AG_OK;
         }
+        o->lset_len = (size_t)(s + p - o->lset);
     }
     if (p < n && !is_space(s[p])) {
         bad(o, s + p, n - p, "unexpected character after the metric name");
@@ -765,6 +792,7 @@ out:
     ag__free(o.scratch);
     ag__free(o.labs);
     ag__free(o.ckey);
+    ag__free(o.lastlab);
     ag__free(o.oom);
     return rc;
 }

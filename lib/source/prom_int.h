@@ -74,7 +74,6 @@ typedef struct ag__prom_parser {
     ag__prom_frame stk[AG__PROM_MAX_DEPTH];
     int depth;
     int done;           /* the top-level object closed */
-    int seen_colon_key; /* unused padding for alignment clarity */
 
     /* envelope */
     int status;         /* 0 unknown, 1 success, -1 error */
@@ -118,7 +117,7 @@ ag_err ag__prom_parser_feed(ag__prom_parser *p, const char *buf, size_t len);
 /* Signals the end of the body: AG_EPARSE when the JSON is incomplete;
  * AG_EPROM for "status":"error". */
 ag_err ag__prom_parser_end(ag__prom_parser *p);
-/* Checks the envelope only (used after an HTTP error status). */
+/* Frees what the parser owns (not the dataset). */
 void ag__prom_parser_free(ag__prom_parser *p);
 
 /* Parses a Prometheus sample value ("1.5", "NaN", "+Inf", "1e-3").

@@ -153,19 +153,20 @@ static ag_err make_parent_dirs(const char *path, ag_errinfo *ei)
         goto out; /* current directory or the root */
     *slash = '\0';
     for (p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
+        const char *why = NULL;
         char c = *p;
+
+        if (c != '/' && c != '\0')
+            continue;
         *p = '\0';
-        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-            ag_errinfo_set(ei, "cannot create directory %s for the store %s: %s", dir, path,
-                           strerror(errno));
-            err = AG_EIO;
-            goto out;
-        }
-        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            ag_errinfo_set(ei, "cannot create directory %s for the store %s: %s", dir, path,
-                           "a file of that name exists");
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            why = strerror(errno);
+        else if (stat(dir, &sb) != 0)
+            why = strerror(errno);
+        else if (!S_ISDIR(sb.st_mode))
+            why = "a file of that name exists";
+        if (why) {
+            ag_errinfo_set(ei, "cannot create directory %s for the store %s: %s", dir, path, why);
             err = AG_EIO;
             goto out;
         }
@@ -178,28 +179,41 @@ out:
     return err;
 }
 
-/* Applies the missing migration steps, each in its own transaction. */
-static ag_err migrate(ag_store *st, int64_t from, ag_errinfo *ei)
+/* Applies the missing migration steps, each in its own transaction. The
+ * version is read again under the write lock, so two processes opening a
+ * new file at once do not both run a step. */
+static ag_err migrate(ag_store *st, ag_errinfo *ei)
 {
     char sql[64];
+    int64_t v = 0;
     ag_err err;
 
-    for (int64_t v = from; v < (int64_t)nsteps(); v++) {
+    for (;;) {
         err = exec(st, "BEGIN IMMEDIATE", "starting a migration", ei);
-        if (err)
-            return err;
+        if (!err)
+            err = query_int(st, "PRAGMA user_version", &v, ei);
+        if (err || v >= (int64_t)nsteps())
+            break;
         snprintf(sql, sizeof sql, "PRAGMA user_version = %lld", (long long)(v + 1));
         if (sqlite3_exec(st->db, steps()[v], NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
             err = sqlfail(st, ei, "migrating the schema from version %lld to %lld", (long long)v,
                           (long long)(v + 1));
-            rollback(st);
-            return err;
+            break;
         }
     }
-    st->version = (int)nsteps();
-    return AG_OK;
+    if (!err && v > (int64_t)nsteps()) {
+        ag_errinfo_set(ei,
+                       "store %s has schema version %lld, but this augur knows only up to "
+                       "version %zu; use a newer augur",
+                       st->path, (long long)v, nsteps());
+        err = AG_ESCHEMA;
+    }
+    rollback(st); /* ends the last (read-only) transaction, or undoes a failed step */
+    if (!err)
+        st->version = (int)v;
+    return err;
 }
 
 /* Sets the connection up, checks the file's version and migrates it. */
@@ -247,7 +261,7 @@ static ag_err setup(ag_store *st, ag_errinfo *ei)
                "setting synchronous and foreign_keys", ei);
     if (err)
         return err;
-    return migrate(st, version, ei);
+    return migrate(st, ei);
 }
 
 ag_err ag_store_open(const char *path, ag_store **out, ag_errinfo *ei)
@@ -479,18 +493,29 @@ static ag_err put_labels(ag_store *st, put_stmts *ps, const ag_dataset *ds, ag_e
     return AG_OK;
 }
 
-ag_err ag_store_put_dataset(ag_store *st, const ag_dataset *ds, uint64_t *inserted,
-                            ag_errinfo *ei)
+ag_err ag_store_put_dataset(ag_store *st, const ag_dataset *ds, uint64_t *inserted, ag_errinfo *ei)
 {
     put_stmts ps = {0};
     uint64_t n = 0;
-    int64_t id;
+    int64_t id = 0;
     ag_err err;
 
     if (inserted)
         *inserted = 0;
     if (!st || !ds)
         return AG_EINVAL;
+    /* finish() turns counters into rates and empties cpu_counter; raw
+     * counters are never stored, so an unfinished dataset would lose them. */
+    for (size_t i = 0; i < ag_dataset_count(ds); i++) {
+        const ag_container *c = ag_dataset_at(ds, i);
+        if (c->cpu_counter.n > 0) {
+            ag_errinfo_set(ei,
+                           "store %s: container %s/%s/%s still has raw CPU counters; "
+                           "run ag_dataset_finish() before storing",
+                           st->path, c->ns, c->pod, c->container);
+            return AG_EINVAL;
+        }
+    }
     err = put_prepare(st, &ps, ei);
     if (!err)
         err = exec(st, "BEGIN IMMEDIATE", "starting the import transaction", ei);
@@ -590,8 +615,7 @@ static ag_err samples_move(ag_samples *dst, ag_samples *src)
     return AG_OK;
 }
 
-static ag_err load_specs(ag_store *st, load_stmts *ls, ag_container *c, int64_t id,
-                         ag_errinfo *ei)
+static ag_err load_specs(ag_store *st, load_stmts *ls, ag_container *c, int64_t id, ag_errinfo *ei)
 {
     int rc;
 
@@ -698,8 +722,8 @@ out:
     return err;
 }
 
-ag_err ag_store_load(ag_store *st, ag_dataset *ds, int64_t start_ms, int64_t end_ms,
-                     const char *ns, ag_errinfo *ei)
+ag_err ag_store_load(ag_store *st, ag_dataset *ds, int64_t start_ms, int64_t end_ms, const char *ns,
+                     ag_errinfo *ei)
 {
     load_stmts ls = {0};
     char *last_pod = NULL; /* "ns\0pod" of the last pod whose labels were loaded */
@@ -887,8 +911,8 @@ ag_err ag_store_list_runs(ag_store *st, size_t limit, ag_run **runs, size_t *n, 
     *n = 0;
     if (!st)
         return AG_EINVAL;
-    err = prepare(st, "SELECT " RUN_COLS " FROM run ORDER BY created_ms DESC, id DESC LIMIT ?1",
-                  &s, ei);
+    err = prepare(st, "SELECT " RUN_COLS " FROM run ORDER BY created_ms DESC, id DESC LIMIT ?1", &s,
+                  ei);
     if (err)
         return err;
     sqlite3_bind_int64(s, 1, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);

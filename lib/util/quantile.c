@@ -9,6 +9,7 @@
  * ranks.
  */
 #include <math.h>
+#include <stdlib.h>
 #include "augur/util.h"
 
 static void swap(double *a, double *b)
@@ -18,15 +19,29 @@ static void swap(double *a, double *b)
     *b = t;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* Rearranges v[0..n) so v[k] holds the value a sort would put there, with
  * nothing greater before it and nothing smaller after it. Median-of-three
  * pivot with Hoare partitioning; the comparisons stop at NaN, so NaN input
- * gives an unspecified order but never an out-of-bounds access. */
+ * gives an unspecified order but never an out-of-bounds access. Inputs
+ * built to defeat the pivot choice would make this quadratic, so after a
+ * generous number of rounds the rest is sorted instead (n log n). */
 static void select_kth(double *v, size_t n, size_t k)
 {
-    size_t lo = 0, hi = n - 1;
+    size_t lo = 0, hi = n - 1, rounds = 0, budget = 8;
 
+    for (size_t m = n; m > 1; m /= 2)
+        budget += 2;
     while (hi > lo) {
+        if (++rounds > budget) {
+            qsort(v + lo, hi - lo + 1, sizeof *v, cmp_double);
+            return;
+        }
         size_t mid = lo + (hi - lo) / 2;
         if (v[mid] < v[lo])
             swap(&v[mid], &v[lo]);

@@ -102,6 +102,7 @@ ag_err ag_quantity_parse(const char *s, double *out)
 {
     char num[64];
     size_t n = 0, d;
+    int has_exp = 0;
     double v;
 
     if (!s || !out)
@@ -124,8 +125,10 @@ ag_err ag_quantity_parse(const char *s, double *out)
         if (s[e] == '+' || s[e] == '-')
             e++;
         size_t ed = span_digits(s + e);
-        if (ed > 0)
+        if (ed > 0) {
             n = e + ed;
+            has_exp = 1;
+        }
     }
     if (n >= sizeof num)
         return AG_EINVAL;
@@ -133,6 +136,8 @@ ag_err ag_quantity_parse(const char *s, double *out)
     num[n] = '\0';
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         if (strcmp(s + n, suffixes[i].suffix) == 0) {
+            if (has_exp && i != 0)
+                return AG_EINVAL; /* "1e3Mi": an exponent takes no suffix */
             v = strtod(num, NULL) * suffixes[i].mult;
             if (!isfinite(v))
                 return AG_EINVAL;

@@ -1,0 +1,25 @@
+/*
+ * recommend/rec_int.h - internals shared by the recommender files.
+ */
+#ifndef AG_RECOMMEND_REC_INT_H
+#define AG_RECOMMEND_REC_INT_H
+
+#include <stdint.h>
+#include "augur/recommend.h"
+
+/* Checks the VPA parameters. AG_EINVAL when one is out of range. */
+ag_err ag__vpa_check(const ag_vpa_params *p);
+ag_err ag__krr_check(const ag_krr_params *p);
+
+/* The recommenders over the samples with start_ms <= t <= now_ms. */
+ag_err ag__vpa_run(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start_ms,
+                   int64_t now_ms, ag_rec *out);
+ag_err ag__krr_run(const ag_krr_params *p, const ag_wcontainer *wc, int64_t start_ms,
+                   int64_t now_ms, ag_rec *out);
+
+/* The estimator steps in ResourceAmount arithmetic (for the golden tests):
+ * v + trunc(v * margin), and trunc(v * (1 + mult / conf)^expo). */
+int64_t ag__vpa_margin(int64_t v, double margin);
+int64_t ag__vpa_conf_scale(int64_t v, double mult, double expo, double conf);
+
+#endif

@@ -1,0 +1,478 @@
+/*
+ * recommend/vpa.c - the Kubernetes VPA recommender, replayed offline.
+ *
+ * Reproduces kubernetes/autoscaler vertical-pod-autoscaler/pkg/recommender:
+ * model/container.go (per-container CPU dedup, one memory peak per
+ * aggregation interval, RecordOOM), model/aggregate_container_state.go
+ * (every member feeds one pair of decaying histograms; CPU weight
+ * minSampleWeight 0.1), logic/estimator.go and logic/recommender.go
+ * (percentile -> margin -> confidence -> per-pod minimum, in integer
+ * millicores / bytes as model/types.go ResourceAmount). The VPA sees one
+ * CPU sample per minute; we resample each member's CPU series to that
+ * grid first (docs/vpa.md says how). Pure and allocation-free: the two
+ * histograms live on the stack and each member's state is a few words.
+ */
+#include <math.h>
+#include <stdint.h>
+#include "augur/recommend.h"
+#include "recommend/histogram.h"
+#include "recommend/rec_int.h"
+
+#define MAX_AMOUNT 1e14 /* model.MaxResourceAmount */
+#define MIN_SAMPLE_WEIGHT 0.1
+#define MAX_DECAY_EXPONENT 100
+#define DECAY_TAB_MAX 4096
+
+/* model.resourceAmountFromFloat: truncation toward zero, clamped. */
+static int64_t amount(double v)
+{
+    if (v > MAX_AMOUNT)
+        return (int64_t)MAX_AMOUNT;
+    if (!(v >= 0)) /* negative; NaN, which Go turns into a huge negative */
+        return 0;
+    return (int64_t)v;
+}
+
+static int64_t scale_amount(int64_t a, double f)
+{
+    return amount((double)a * f);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* 2^(j/m) for j < m, m = half_life / step: decay factors on the minute
+ * grid without an exp2() per sample. Cached per thread. */
+static _Thread_local struct {
+    int64_t hl, step;
+    int m;
+    double tab[DECAY_TAB_MAX];
+} dtab;
+
+static int decay_table(int64_t hl, int64_t step)
+{
+    if (hl % step != 0 || hl / step > DECAY_TAB_MAX)
+        return 0;
+    if (dtab.hl != hl || dtab.step != step) {
+        dtab.m = (int)(hl / step);
+        for (int j = 0; j < dtab.m; j++)
+            dtab.tab[j] = exp2((double)j / dtab.m);
+        dtab.hl = hl;
+        dtab.step = step;
+    }
+    return 1;
+}
+
+/* Aggregate state of the workload-container (AggregateContainerState). */
+typedef struct agg {
+    ag__dhist cpu, mem;
+    int64_t first_ms, last_ms; /* CPU sample starts */
+    uint64_t cpu_count, mem_count;
+    uint32_t ooms;
+    /* decay cursor for the CPU grid: idx = (t - ref) / step = q*m + j */
+    int fast;
+    int64_t cur_ref, cur_idx, cur_q;
+    int cur_j;
+} agg;
+
+static double cpu_factor(agg *a, int64_t t, int64_t step)
+{
+    ag__dhist *d = &a->cpu;
+    int64_t idx, delta;
+
+    if (t > d->ref_ms + d->half_life_ms * MAX_DECAY_EXPONENT || !a->fast ||
+        (t - d->ref_ms) % step != 0)
+        return ag__dhist_factor(d, t);
+    idx = (t - d->ref_ms) / step;
+    delta = idx - a->cur_idx;
+    if (a->cur_ref == d->ref_ms && delta >= 0 && delta < dtab.m) {
+        a->cur_j += (int)delta;
+        if (a->cur_j >= dtab.m) {
+            a->cur_j -= dtab.m;
+            a->cur_q++;
+        }
+    } else {
+        a->cur_q = floor_div(idx, dtab.m);
+        a->cur_j = (int)(idx - a->cur_q * dtab.m);
+        a->cur_ref = d->ref_ms;
+    }
+    a->cur_idx = idx;
+    return ldexp(dtab.tab[a->cur_j], (int)a->cur_q);
+}
+
+/* ContainerState.addCPUSample + AggregateContainerState.addCPUSample. */
+static void add_cpu(agg *a, int64_t *last_start, int64_t t, double cores, int64_t step)
+{
+    double v;
+
+    if (!(cores >= 0) || t <= *last_start)
+        return; /* invalid, duplicate or out of order */
+    *last_start = t;
+    v = (double)amount(cores * 1000.0) / 1000.0; /* CPUAmountFromCores, then back */
+    ag__hist_add(&a->cpu.h, v, MIN_SAMPLE_WEIGHT * cpu_factor(a, t, step));
+    if (a->cpu_count == 0 || t < a->first_ms)
+        a->first_ms = t;
+    if (a->cpu_count == 0 || t > a->last_ms)
+        a->last_ms = t;
+    a->cpu_count++;
+}
+
+/* The samples of s inside [start, now]: [*lo, *hi). */
+static void window(const ag_samples *s, int64_t start, int64_t now, size_t *lo, size_t *hi)
+{
+    size_t a = 0, b = s->n;
+
+    while (a < b && s->v[a].t_ms < start)
+        a++;
+    while (b > a && s->v[b - 1].t_ms > now)
+        b--;
+    *lo = a;
+    *hi = b;
+}
+
+/* The smallest positive spacing of a member's CPU series: its native
+ * interval (a 5-minute trace has 300 s even with gaps). */
+static int64_t native_interval(const ag_sample *v, size_t n, int64_t step)
+{
+    int64_t best = INT64_MAX;
+
+    for (size_t i = 1; i < n; i++) {
+        int64_t d = v[i].t_ms - v[i - 1].t_ms;
+        if (d > 0 && d < best)
+            best = d;
+    }
+    return best == INT64_MAX ? step : best;
+}
+
+/* First grid time a member's series produces (for the reference time). */
+static int64_t first_cell(const ag_sample *v, size_t n, int64_t step, int64_t start)
+{
+    int64_t iv = native_interval(v, n, step), c;
+
+    if (iv <= step)
+        return floor_div(v[0].t_ms, step) * step;
+    c = (floor_div(v[0].t_ms - iv, step) + 1) * step;
+    while (c < start)
+        c += step;
+    return c;
+}
+
+/* Resamples one member's CPU rates to the grid and feeds the histogram.
+ * Finer input: the mean of the samples in each [k*step, (k+1)*step).
+ * Coarser input: a sample at t covers (t - interval, t], one grid sample
+ * per step of it. Timestamps are the grid cell starts (MeasureStart). */
+static void feed_cpu(agg *a, const ag_sample *v, size_t n, int64_t step, int64_t start)
+{
+    int64_t last = AG__GO_ZERO_MS, iv = native_interval(v, n, step);
+
+    if (iv <= step) {
+        int64_t cell = floor_div(v[0].t_ms, step) * step;
+        double sum = 0;
+        int cnt = 0;
+        for (size_t i = 0; i < n; i++) {
+            int64_t t = v[i].t_ms;
+            if (t >= cell + step) {
+                if (cnt > 0)
+                    add_cpu(a, &last, cell, sum / cnt, step);
+                cell = t < cell + 2 * step ? cell + step : floor_div(t, step) * step;
+                sum = 0;
+                cnt = 0;
+            }
+            sum += v[i].v;
+            cnt++;
+        }
+        if (cnt > 0)
+            add_cpu(a, &last, cell, sum / cnt, step);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t c = (floor_div(v[i].t_ms - iv, step) + 1) * step;
+        for (; c <= v[i].t_ms; c += step)
+            if (c >= start)
+                add_cpu(a, &last, c, v[i].v, step);
+    }
+}
+
+/* model.ContainerState memory part. */
+typedef struct memstate {
+    int have_window;
+    int64_t window_end, last_start;
+    int64_t peak, oom_peak;
+    int64_t fac_t, fac_ref; /* cached decay factor of fac_t */
+    double fac;
+} memstate;
+
+static double mem_factor(agg *a, memstate *m, int64_t t)
+{
+    if (t != m->fac_t || a->mem.ref_ms != m->fac_ref ||
+        t > a->mem.ref_ms + a->mem.half_life_ms * MAX_DECAY_EXPONENT) {
+        m->fac = ag__dhist_factor(&a->mem, t);
+        m->fac_t = t;
+        m->fac_ref = a->mem.ref_ms;
+    }
+    return m->fac;
+}
+
+/* ContainerState.addMemorySample. */
+static int add_mem(agg *a, memstate *m, const ag_vpa_params *p, int64_t ts, int64_t usage,
+                   int is_oom)
+{
+    int add_new = 0;
+
+    if (usage < 0 || (!is_oom && ts < m->last_start))
+        return 0;
+    m->last_start = ts;
+    if (!m->have_window) {
+        m->window_end = ts;
+        m->have_window = 1;
+    }
+    if (ts < m->window_end) {
+        int64_t old = m->peak > m->oom_peak ? m->peak : m->oom_peak;
+        if (old != 0 && usage > old) {
+            ag__hist_sub(&a->mem.h, (double)old, mem_factor(a, m, m->window_end));
+            add_new = 1;
+        }
+    } else {
+        int64_t iv = p->memory_aggregation_interval_ms;
+        m->window_end += (ts - m->window_end) / iv * iv + iv;
+        m->peak = m->oom_peak = 0;
+        add_new = 1;
+    }
+    if (add_new) {
+        ag__hist_add(&a->mem.h, (double)usage, mem_factor(a, m, m->window_end));
+        if (is_oom)
+            m->oom_peak = usage;
+        else
+            m->peak = usage;
+    }
+    return 1;
+}
+
+/* ContainerState.RecordOOM. requested: the container's memory request. */
+static int record_oom(agg *a, memstate *m, const ag_vpa_params *p, int64_t ts, int64_t requested)
+{
+    int64_t used, need, bump;
+
+    if (m->have_window && ts < m->window_end - p->memory_aggregation_interval_ms)
+        return 0; /* too old */
+    used = requested > m->peak ? requested : m->peak;
+    need = used + amount(p->oom_min_bump_bytes);
+    bump = scale_amount(used, p->oom_bump_ratio);
+    return add_mem(a, m, p, ts, need > bump ? need : bump, 1);
+}
+
+static int64_t oom_request(const ag_container *c, const ag_wcontainer *wc, double at_kill)
+{
+    if (isfinite(c->request[AG_MEMORY]))
+        return amount(c->request[AG_MEMORY]);
+    if (isfinite(wc->request[AG_MEMORY]))
+        return amount(wc->request[AG_MEMORY]);
+    return amount(at_kill); /* our fallback: the memory seen at the kill */
+}
+
+/* Memory samples and OOM events of one member, merged in time order. */
+static void feed_mem(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc,
+                     const ag_container *c, int64_t start, int64_t now)
+{
+    memstate m = {0};
+    size_t i, ie, j, je;
+    const ag_samples *s = &c->usage[AG_MEMORY], *o = &c->oom;
+
+    m.last_start = AG__GO_ZERO_MS;
+    m.fac_t = INT64_MIN;
+    window(s, start, now, &i, &ie);
+    window(o, start, now, &j, &je);
+    while (i < ie || j < je) {
+        if (j >= je || (i < ie && s->v[i].t_ms <= o->v[j].t_ms)) {
+            if (s->v[i].v >= 0 && add_mem(a, &m, p, s->v[i].t_ms, amount(s->v[i].v), 0))
+                a->mem_count++;
+            i++;
+        } else {
+            if (record_oom(a, &m, p, o->v[j].t_ms, oom_request(c, wc, o->v[j].v)))
+                a->ooms++;
+            j++;
+        }
+    }
+}
+
+/* Go processes samples in time order, so the first sample overall sets
+ * each histogram's reference time; replaying member after member we set
+ * it up front to the same value. */
+static void preset_refs(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start,
+                        int64_t now)
+{
+    int64_t cpu0 = INT64_MAX, mem0 = INT64_MAX;
+
+    for (size_t k = 0; k < wc->n; k++) {
+        const ag_container *c = wc->members[k];
+        size_t lo, hi, olo, ohi;
+        window(&c->usage[AG_CPU], start, now, &lo, &hi);
+        if (hi > lo) {
+            int64_t t = first_cell(c->usage[AG_CPU].v + lo, hi - lo, p->cpu_sample_interval_ms,
+                                   start);
+            if (t < cpu0)
+                cpu0 = t;
+        }
+        window(&c->usage[AG_MEMORY], start, now, &lo, &hi);
+        window(&c->oom, start, now, &olo, &ohi);
+        if (hi > lo && c->usage[AG_MEMORY].v[lo].t_ms < mem0)
+            mem0 = c->usage[AG_MEMORY].v[lo].t_ms;
+        if (ohi > olo && c->oom.v[olo].t_ms < mem0)
+            mem0 = c->oom.v[olo].t_ms;
+    }
+    if (cpu0 != INT64_MAX)
+        ag__dhist_factor(&a->cpu, cpu0);
+    if (mem0 != INT64_MAX)
+        ag__dhist_factor(&a->mem, mem0 + p->memory_aggregation_interval_ms);
+}
+
+ag_err ag__vpa_check(const ag_vpa_params *p)
+{
+    const double pct[] = {p->target_cpu_percentile,    p->lower_cpu_percentile,
+                          p->upper_cpu_percentile,     p->target_memory_percentile,
+                          p->lower_memory_percentile,  p->upper_memory_percentile};
+
+    for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++)
+        if (!(pct[i] >= 0 && pct[i] <= 1))
+            return AG_EINVAL;
+    if (!(p->safety_margin >= 0) || p->cpu_half_life_ms <= 0 || p->memory_half_life_ms <= 0 ||
+        p->memory_aggregation_interval_ms <= 0 || p->memory_aggregation_interval_count < 1 ||
+        p->confidence_interval_ms <= 0 || !(p->pod_min_cpu_cores >= 0) ||
+        !(p->pod_min_memory_bytes >= 0) || !(p->oom_bump_ratio >= 1) ||
+        !(p->oom_min_bump_bytes >= 0) || p->cpu_sample_interval_ms <= 0 ||
+        p->containers_per_pod < 0 || !isfinite(p->safety_margin) ||
+        !isfinite(p->pod_min_cpu_cores) || !isfinite(p->pod_min_memory_bytes) ||
+        !isfinite(p->oom_bump_ratio) || !isfinite(p->oom_min_bump_bytes))
+        return AG_EINVAL;
+    return AG_OK;
+}
+
+/* logic/estimator.go getConfidence. */
+static double confidence(const agg *a, int64_t interval_ms)
+{
+    double life = 0, amt;
+
+    if (a->cpu_count > 0)
+        life = (double)(a->last_ms - a->first_ms) / (double)interval_ms;
+    amt = (double)a->cpu_count / ((double)interval_ms / 60000.0);
+    return life < amt ? life : amt;
+}
+
+int64_t ag__vpa_margin(int64_t v, double margin)
+{
+    return v + scale_amount(v, margin);
+}
+
+int64_t ag__vpa_conf_scale(int64_t v, double mult, double expo, double conf)
+{
+    return scale_amount(v, pow(1.0 + mult / conf, expo));
+}
+
+/* percentile -> margin -> confidence multiplier -> minimum. */
+static int64_t estimate(const ag__hist *h, double pct, double unit, const ag_vpa_params *p,
+                        double conf, double mult, double expo, int64_t min)
+{
+    int64_t v = amount(ag__hist_percentile(h, pct) * unit);
+
+    v = ag__vpa_margin(v, p->safety_margin);
+    if (mult != 0)
+        v = ag__vpa_conf_scale(v, mult, expo, conf);
+    return v > min ? v : min;
+}
+
+static double prop_limit(double target, const ag_wcontainer *wc, int r)
+{
+    double req = wc->request[r], lim = wc->limit[r];
+
+    if (!isfinite(req) || !isfinite(lim) || req <= 0)
+        return NAN;
+    return target * lim / req; /* VPA RequestsAndLimits: keep the ratio */
+}
+
+static void fill(ag_rec_res *res, int64_t t, int64_t lo, int64_t up, double unit)
+{
+    res->target = (double)t / unit;
+    res->lower = (double)lo / unit;
+    res->upper = (double)up / unit;
+    res->uncapped = res->target;
+}
+
+static void set_none(ag_rec_res *res)
+{
+    res->target = res->lower = res->upper = res->uncapped = res->limit = NAN;
+}
+
+ag_err ag__vpa_run(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start, int64_t now,
+                   ag_rec *out)
+{
+    agg a;
+    double conf, frac;
+    int64_t min_cpu, min_mem;
+    ag_err err = ag__vpa_check(p);
+
+    if (err != AG_OK)
+        return err;
+    ag__dhist_init(&a.cpu, ag__vpa_cpu_opts(), p->cpu_half_life_ms);
+    ag__dhist_init(&a.mem, ag__vpa_mem_opts(), p->memory_half_life_ms);
+    a.first_ms = a.last_ms = 0;
+    a.cpu_count = a.mem_count = 0;
+    a.ooms = 0;
+    a.fast = decay_table(p->cpu_half_life_ms, p->cpu_sample_interval_ms);
+    a.cur_ref = INT64_MIN;
+    a.cur_idx = 0;
+    a.cur_q = 0;
+    a.cur_j = 0;
+    preset_refs(&a, p, wc, start, now);
+    for (size_t k = 0; k < wc->n; k++) {
+        const ag_container *c = wc->members[k];
+        size_t lo, hi;
+        window(&c->usage[AG_CPU], start, now, &lo, &hi);
+        if (hi > lo)
+            feed_cpu(&a, c->usage[AG_CPU].v + lo, hi - lo, p->cpu_sample_interval_ms, start);
+        feed_mem(&a, p, wc, c, start, now);
+    }
+
+    conf = confidence(&a, p->confidence_interval_ms);
+    frac = 1.0 / (p->containers_per_pod > 0 ? p->containers_per_pod : 1);
+    min_cpu = scale_amount(amount(p->pod_min_cpu_cores * 1000.0), frac);
+    min_mem = scale_amount(amount(p->pod_min_memory_bytes), frac);
+
+    out->confidence_days = conf;
+    out->samples[AG_CPU] = a.cpu_count;
+    out->samples[AG_MEMORY] = a.mem_count;
+    out->ooms = a.ooms;
+    if (a.cpu_count == 0) {
+        out->status[AG_CPU] = AG_REC_NO_DATA;
+        set_none(&out->res[AG_CPU]);
+    } else {
+        const ag__hist *h = &a.cpu.h;
+        out->status[AG_CPU] = AG_REC_OK;
+        fill(&out->res[AG_CPU],
+             estimate(h, p->target_cpu_percentile, 1000.0, p, conf, 0, 0, min_cpu),
+             estimate(h, p->lower_cpu_percentile, 1000.0, p, conf, 0.001, -2.0, min_cpu),
+             estimate(h, p->upper_cpu_percentile, 1000.0, p, conf, 1.0, 1.0, min_cpu), 1000.0);
+        out->res[AG_CPU].limit = prop_limit(out->res[AG_CPU].target, wc, AG_CPU);
+    }
+    if (a.mem_count == 0 && a.ooms == 0) {
+        out->status[AG_MEMORY] = AG_REC_NO_DATA;
+        set_none(&out->res[AG_MEMORY]);
+    } else {
+        const ag__hist *h = &a.mem.h;
+        out->status[AG_MEMORY] = AG_REC_OK;
+        fill(&out->res[AG_MEMORY],
+             estimate(h, p->target_memory_percentile, 1.0, p, conf, 0, 0, min_mem),
+             estimate(h, p->lower_memory_percentile, 1.0, p, conf, 0.001, -2.0, min_mem),
+             estimate(h, p->upper_memory_percentile, 1.0, p, conf, 1.0, 1.0, min_mem), 1.0);
+        out->res[AG_MEMORY].limit = prop_limit(out->res[AG_MEMORY].target, wc, AG_MEMORY);
+    }
+    return AG_OK;
+}
+
+ag_err ag_recommend_vpa(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t now_ms,
+                        ag_rec *out)
+{
+    return ag__vpa_run(p, wc, INT64_MIN, now_ms, out);
+}
