@@ -77,10 +77,17 @@ static ag_err check_plain_node(cfg *c)
     case YAML_ALIAS_EVENT:
         return fail_at(c, c->ev.start_mark, "aliases (*%s) are not supported; write the value out",
                        (const char *)c->ev.data.alias.anchor);
-    case YAML_SCALAR_EVENT: anchor = c->ev.data.scalar.anchor; break;
-    case YAML_SEQUENCE_START_EVENT: anchor = c->ev.data.sequence_start.anchor; break;
-    case YAML_MAPPING_START_EVENT: anchor = c->ev.data.mapping_start.anchor; break;
-    default: break;
+    case YAML_SCALAR_EVENT:
+        anchor = c->ev.data.scalar.anchor;
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+        anchor = c->ev.data.sequence_start.anchor;
+        break;
+    case YAML_MAPPING_START_EVENT:
+        anchor = c->ev.data.mapping_start.anchor;
+        break;
+    default:
+        break;
     }
     if (anchor)
         return fail_at(c, c->ev.start_mark, "anchors (&%s) are not supported; write the value out",
@@ -93,9 +100,9 @@ static ag_err check_plain_node(cfg *c)
 static ag_err scalar_text(cfg *c, const char **out)
 {
     const char *s = (const char *)c->ev.data.scalar.value;
+    *out = s;
     if (strlen(s) != c->ev.data.scalar.length)
         return fail_at(c, c->ev.start_mark, "NUL character in a key or value%s", NULL);
-    *out = s;
     return AG_OK;
 }
 
@@ -118,7 +125,7 @@ static ag_err add(cfg *c, char *key, char *value, int line)
 static ag_err parse_seq(cfg *c, char **out)
 {
     ag_buf b;
-    const char *s;
+    const char *s = NULL;
     ag_err rc;
     int first = 1;
 
@@ -174,7 +181,7 @@ static char *join_key(const char *prefix, const char *key)
 static ag_err parse_map(cfg *c, const char *prefix, int depth)
 {
     char *key = NULL, *value = NULL;
-    const char *s;
+    const char *s = NULL;
     int line;
     ag_err rc;
 
@@ -209,8 +216,8 @@ static ag_err parse_map(cfg *c, const char *prefix, int depth)
             if ((rc = scalar_text(c, &s)) != AG_OK)
                 goto out;
             /* "key:", "key: ~" and "key: null" all mean "empty". */
-            if (c->ev.data.scalar.plain_implicit && (!strcmp(s, "~") || !strcmp(s, "null") ||
-                                                     !strcmp(s, "Null") || !strcmp(s, "NULL")))
+            if (c->ev.data.scalar.plain_implicit &&
+                (!strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")))
                 s = "";
             if (!(value = ag__strdup(s))) {
                 rc = AG_ENOMEM;

@@ -75,11 +75,6 @@ static double threshold(const ag__hist_opts *o, int b)
     return bitsd(hi);
 }
 
-static int lut_key(double v)
-{
-    return (int)(dbits(v) >> 48); /* exponent and 4 mantissa bits */
-}
-
 static void build_search(ag__hist_opts *o)
 {
     int b, k;
@@ -91,8 +86,8 @@ static void build_search(ag__hist_opts *o)
     o->lut_n = 0;
     if (o->n < 2)
         return;
-    o->lut_key0 = lut_key(o->thr[1]);
-    k = lut_key(o->thr[o->n - 1]) - o->lut_key0 + 1;
+    o->lut_key0 = ag__hist_lut_key(o->thr[1]);
+    k = ag__hist_lut_key(o->thr[o->n - 1]) - o->lut_key0 + 1;
     if (k > AG__HIST_LUT)
         return; /* too wide a range: binary search instead */
     for (int i = 0; i < k; i++) {
@@ -154,33 +149,6 @@ int ag__hist_opts_exponential(ag__hist_opts *o, double max_value, double first, 
     return 0;
 }
 
-int ag__hist_find(const ag__hist_opts *o, double v)
-{
-    int b, lo, hi;
-
-    if (!(v >= o->thr[1]) || o->n < 2) /* below the 2nd bucket, negative, NaN */
-        return 0;
-    if (v >= o->thr[o->n - 1])
-        return o->n - 1;
-    if (o->lut_n > 0) {
-        int i = lut_key(v) - o->lut_key0;
-        b = o->lut[i < 0 ? 0 : (i >= o->lut_n ? o->lut_n - 1 : i)];
-        while (o->thr[b + 1] <= v)
-            b++;
-        return b;
-    }
-    lo = 1; /* thr[lo] <= v < thr[hi] */
-    hi = o->n - 1;
-    while (hi - lo > 1) {
-        int mid = (lo + hi) / 2;
-        if (o->thr[mid] <= v)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* The VPA's schemes (model/aggregations_config.go): CPU 0.01 core first
  * bucket up to 1000 cores, memory 10 MB up to 1 TB, 5% growth, epsilon
  * 0.001 * minSampleWeight (0.1). Built once, read-only afterwards. */
@@ -212,18 +180,6 @@ void ag__hist_init(ag__hist *h, const ag__hist_opts *o)
     h->minb = o->n - 1;
     h->maxb = 0;
     memset(h->w, 0, sizeof h->w[0] * (size_t)o->n);
-}
-
-void ag__hist_add(ag__hist *h, double v, double weight)
-{
-    int b = ag__hist_find(h->o, v);
-
-    h->w[b] += weight;
-    h->total += weight;
-    if (b < h->minb && h->w[b] >= h->o->eps)
-        h->minb = b;
-    if (b > h->maxb && h->w[b] >= h->o->eps)
-        h->maxb = b;
 }
 
 /* updateMinAndMaxBucket: after any operation that lowers weights. */

@@ -11,6 +11,7 @@
 #define AG_RECOMMEND_HISTOGRAM_H
 
 #include <stdint.h>
+#include <string.h>
 
 /* Enough for the VPA's 176 buckets (and 223 for a 1-millicore first
  * bucket), and for the small schemes of the Go unit tests. */
@@ -37,8 +38,6 @@ typedef struct ag__hist_opts {
 int ag__hist_opts_linear(ag__hist_opts *o, double max_value, double bucket_size, double eps);
 int ag__hist_opts_exponential(ag__hist_opts *o, double max_value, double first, double ratio,
                               double eps);
-/* FindBucket as the Go formula computes it; the fast path is exact. */
-int ag__hist_find(const ag__hist_opts *o, double v);
 /* FindBucket evaluated by the formula itself (slow; for tests). */
 int ag__hist_find_formula(const ag__hist_opts *o, double v);
 
@@ -54,13 +53,62 @@ typedef struct ag__hist {
 } ag__hist;
 
 void ag__hist_init(ag__hist *h, const ag__hist_opts *o);
-void ag__hist_add(ag__hist *h, double v, double weight);
 void ag__hist_sub(ag__hist *h, double v, double weight);
 void ag__hist_merge(ag__hist *h, const ag__hist *other);
 void ag__hist_scale(ag__hist *h, double factor);
 double ag__hist_percentile(const ag__hist *h, double p);
 int ag__hist_empty(const ag__hist *h);
 int ag__hist_equals(const ag__hist *a, const ag__hist *b);
+
+
+/* Inline: called once per sample. */
+static inline int ag__hist_lut_key(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return (int)(u >> 48); /* exponent and 4 mantissa bits */
+}
+
+/* FindBucket as the Go formula computes it (exactly), via the table. */
+static inline int ag__hist_find(const ag__hist_opts *o, double v)
+{
+    int b, lo, hi;
+
+    if (!(v >= o->thr[1]) || o->n < 2) /* below the 2nd bucket, negative, NaN */
+        return 0;
+    if (v >= o->thr[o->n - 1])
+        return o->n - 1;
+    if (o->lut_n > 0) {
+        int i = ag__hist_lut_key(v) - o->lut_key0;
+        b = o->lut[i < 0 ? 0 : (i >= o->lut_n ? o->lut_n - 1 : i)];
+        while (o->thr[b + 1] <= v)
+            b++;
+        return b;
+    }
+    lo = 1; /* thr[lo] <= v < thr[hi] */
+    hi = o->n - 1;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (o->thr[mid] <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* AddSample. */
+static inline void ag__hist_add(ag__hist *h, double v, double weight)
+{
+    int b = ag__hist_find(h->o, v);
+
+    h->w[b] += weight;
+    h->total += weight;
+    if (b < h->minb && h->w[b] >= h->o->eps)
+        h->minb = b;
+    if (b > h->maxb && h->w[b] >= h->o->eps)
+        h->maxb = b;
+}
 
 /* Decaying histogram: weight x 2^((t - ref) / half_life). ref starts at
  * Go's zero time, so the first sample always moves it. */

@@ -72,35 +72,41 @@ typedef struct agg {
     int64_t first_ms, last_ms; /* CPU sample starts */
     uint64_t cpu_count, mem_count;
     uint32_t ooms;
-    /* decay cursor for the CPU grid: idx = (t - ref) / step = q*m + j */
+    /* decay cursor on the CPU grid: (cur_t - ref) / step = q*m + j */
     int fast;
-    int64_t cur_ref, cur_idx, cur_q;
+    int64_t cur_ref, cur_t, cur_limit, cur_q;
     int cur_j;
+    double cur_scale; /* 2^cur_q */
 } agg;
 
 static double cpu_factor(agg *a, int64_t t, int64_t step)
 {
     ag__dhist *d = &a->cpu;
-    int64_t idx, delta;
+    int64_t idx;
 
-    if (t > d->ref_ms + d->half_life_ms * MAX_DECAY_EXPONENT || !a->fast ||
-        (t - d->ref_ms) % step != 0)
-        return ag__dhist_factor(d, t);
-    idx = (t - d->ref_ms) / step;
-    delta = idx - a->cur_idx;
-    if (a->cur_ref == d->ref_ms && delta >= 0 && delta < dtab.m) {
-        a->cur_j += (int)delta;
-        if (a->cur_j >= dtab.m) {
-            a->cur_j -= dtab.m;
+    /* the common case: the next minute of the grid, no division */
+    if (t - a->cur_t == step && a->cur_ref == d->ref_ms && t <= a->cur_limit) {
+        a->cur_t = t;
+        if (++a->cur_j == dtab.m) {
+            a->cur_j = 0;
             a->cur_q++;
+            a->cur_scale = ldexp(1.0, (int)a->cur_q);
         }
-    } else {
-        a->cur_q = floor_div(idx, dtab.m);
-        a->cur_j = (int)(idx - a->cur_q * dtab.m);
-        a->cur_ref = d->ref_ms;
+        return dtab.tab[a->cur_j] * a->cur_scale; /* exact: a power of two */
     }
-    a->cur_idx = idx;
-    return ldexp(dtab.tab[a->cur_j], (int)a->cur_q);
+    if (t > d->ref_ms + d->half_life_ms * MAX_DECAY_EXPONENT || !a->fast ||
+        (t - d->ref_ms) % step != 0) {
+        a->cur_ref = INT64_MIN; /* the cursor is not valid */
+        return ag__dhist_factor(d, t);
+    }
+    idx = (t - d->ref_ms) / step;
+    a->cur_q = floor_div(idx, dtab.m);
+    a->cur_j = (int)(idx - a->cur_q * dtab.m);
+    a->cur_ref = d->ref_ms;
+    a->cur_t = t;
+    a->cur_limit = d->ref_ms + d->half_life_ms * MAX_DECAY_EXPONENT;
+    a->cur_scale = ldexp(1.0, (int)a->cur_q);
+    return dtab.tab[a->cur_j] * a->cur_scale;
 }
 
 /* ContainerState.addCPUSample + AggregateContainerState.addCPUSample. */
@@ -422,7 +428,8 @@ ag_err ag__vpa_run(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t star
     a.ooms = 0;
     a.fast = decay_table(p->cpu_half_life_ms, p->cpu_sample_interval_ms);
     a.cur_ref = INT64_MIN;
-    a.cur_idx = 0;
+    a.cur_t = INT64_MIN / 2;
+    a.cur_limit = 0;
     a.cur_q = 0;
     a.cur_j = 0;
     preset_refs(&a, p, wc, start, now);

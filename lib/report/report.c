@@ -46,7 +46,7 @@ double ag__rep_round(int res, double v)
      * ag_cpu_format() and ag_mem_format(). */
     x = v * unit;
     r = nearbyint(x);
-    x = fabs(x - r) <= 1e-9 * fmax(1.0, fabs(x)) ? r : ceil(x);
+    x = fabs(x - r) <= 1e-12 * fmax(1.0, fabs(x)) ? r : ceil(x);
     if (x == 0)
         x = 0; /* no "-0" */
     return x / unit;
@@ -139,9 +139,12 @@ static ag_err json_resource(ag_buf *b, const ag_report_item *it, int r)
         const char *key;
         int field; /* ag__rep_field, or -1 request, -2 limit */
     } keys[] = {
-        {"target", AG__F_TARGET},     {"lowerBound", AG__F_LOWER},
-        {"upperBound", AG__F_UPPER},  {"uncappedTarget", AG__F_UNCAPPED},
-        {"request", -1},              {"limit", -2},
+        {"target", AG__F_TARGET},
+        {"lowerBound", AG__F_LOWER},
+        {"upperBound", AG__F_UPPER},
+        {"uncappedTarget", AG__F_UNCAPPED},
+        {"request", -1},
+        {"limit", -2},
         {"recommendedLimit", AG__F_LIMIT},
     };
     size_t nk = sizeof keys / sizeof keys[0];

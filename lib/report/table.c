@@ -18,11 +18,22 @@
 #define MIB 1048576.0
 #define GIB 1073741824.0
 
-enum { C_NS, C_WL, C_CONT, C_PODS, C_CPU_REQ, C_CPU_CHG, C_CPU_LIM, C_MEM_REQ, C_MEM_CHG, C_MEM_LIM };
+enum {
+    C_NS,
+    C_WL,
+    C_CONT,
+    C_PODS,
+    C_CPU_REQ,
+    C_CPU_CHG,
+    C_CPU_LIM,
+    C_MEM_REQ,
+    C_MEM_CHG,
+    C_MEM_LIM
+};
 
 static const char *const headers[NCOL] = {
-    "NAMESPACE",  "WORKLOAD",   "CONTAINER",      "PODS",          "CPU REQUEST",
-    "CPU CHANGE", "CPU LIMIT",  "MEMORY REQUEST", "MEMORY CHANGE", "MEMORY LIMIT",
+    "NAMESPACE",  "WORKLOAD",  "CONTAINER",      "PODS",          "CPU REQUEST",
+    "CPU CHANGE", "CPU LIMIT", "MEMORY REQUEST", "MEMORY CHANGE", "MEMORY LIMIT",
 };
 
 /* Cells are NUL-terminated strings in one buffer; rows hold offsets
@@ -213,8 +224,7 @@ static ag_err print_table(ag_buf *out, FILE *f, const table *t, int color)
             else if (c + 1 == NCOL) /* no trailing blanks */
                 rc = ag__buf_printf(out, "%s%s%s", on, s, *on ? "\033[0m" : "");
             else
-                rc = ag__buf_printf(out, "%s%s%s%*s", on, s, *on ? "\033[0m" : "", (int)pad,
-                                    "");
+                rc = ag__buf_printf(out, "%s%s%s%*s", on, s, *on ? "\033[0m" : "", (int)pad, "");
             if (rc == AG_OK)
                 rc = ag__buf_puts(out, c + 1 < NCOL ? "  " : "\n");
         }
@@ -282,8 +292,10 @@ static ag_err print_total(ag_buf *out, const total *tot)
         rc = ag__buf_printf(out, "%s cores, %s GiB requested (%zu containers x pods", c, m,
                             tot->pods);
     if (rc == AG_OK && tot->skipped)
-        rc = ag__buf_printf(out, "; %zu value%s not counted: no recommendation or no current "
-                                 "request", tot->skipped, tot->skipped == 1 ? "" : "s");
+        rc = ag__buf_printf(out,
+                            "; %zu value%s not counted: no recommendation or no current "
+                            "request",
+                            tot->skipped, tot->skipped == 1 ? "" : "s");
     if (rc == AG_OK)
         rc = ag__buf_puts(out, ")\n");
     return rc;

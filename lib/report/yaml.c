@@ -53,8 +53,8 @@ static kind_info lookup_kind(const char *kind)
  * not one of the words YAML 1.1 turns into booleans or null. */
 static int plain_ok(const char *s)
 {
-    static const char *const words[] = {"y", "n", "yes", "no", "on", "off", "true", "false",
-                                        "null"};
+    static const char *const words[] = {"y",   "n",    "yes",   "no",  "on",
+                                        "off", "true", "false", "null"};
     if (!isalpha((unsigned char)s[0]))
         return 0;
     for (const char *p = s; *p; p++)
@@ -217,8 +217,8 @@ static ag_err write_vpa(ag_buf *b, const ag_report_item *items, size_t n, const 
     if (rc == AG_OK)
         rc = scalar(b, o->algorithm ? o->algorithm : "");
     if (rc == AG_OK)
-        rc = ag__buf_printf(b, "\nspec:\n  targetRef:\n    apiVersion: %s\n    kind: ",
-                            ki.api_version);
+        rc = ag__buf_printf(
+            b, "\nspec:\n  targetRef:\n    apiVersion: %s\n    kind: ", ki.api_version);
     if (rc == AG_OK)
         rc = scalar(b, wc->kind);
     if (rc == AG_OK)
@@ -366,11 +366,13 @@ static ag_err write_patch(ag_buf *b, const ag_report_item *items, const size_t *
     ag_err rc = AG_OK;
 
     if (strcmp(wc->kind, "Pod") == 0)
-        return no_patch(b, wc, "a bare pod's resources cannot be patched; set the values above "
-                               "in its manifest and recreate it");
+        return no_patch(b, wc,
+                        "a bare pod's resources cannot be patched; set the values above "
+                        "in its manifest and recreate it");
     if (strcmp(wc->kind, "Job") == 0)
-        return no_patch(b, wc, "a Job's pod template cannot be changed; set the values above in "
-                               "its manifest (or its CronJob's)");
+        return no_patch(b, wc,
+                        "a Job's pod template cannot be changed; set the values above in "
+                        "its manifest (or its CronJob's)");
     if (!ki.pod_spec_path)
         return no_patch(b, wc, "strategic-merge patches work on built-in workload kinds only");
 

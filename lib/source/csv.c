@@ -236,6 +236,10 @@ static ag_err row(csv *o, const char *s, size_t n)
             o->ncols);
         return AG_OK;
     }
+    if (!*o->f[o->idx[C_TS]]) {
+        bad(o, s, n, "empty timestamp");
+        return AG_OK;
+    }
     if (parse_time(o->f[o->idx[C_TS]], &t) != 0) {
         bad(o, s, n, "invalid timestamp '%.40s' (Unix seconds or RFC 3339)", o->f[o->idx[C_TS]]);
         return AG_OK;

@@ -457,10 +457,14 @@ static int container_labels(const om *o, const char **ns, const char **pod, cons
 
 static ag_err store_usage(om *o, enum metric m, double v, int64_t t)
 {
-    const char *ns, *pod, *ctr;
+    const char *ns, *pod, *ctr, *cpu;
     ag_container *c;
 
     if (!container_labels(o, &ns, &pod, &ctr))
+        return AG_OK;
+    /* cAdvisor with per-CPU accounting adds cpu="cpu0"... next to the
+     * cpu="total" series: only the total is the container's usage. */
+    if (m == M_CPU && (cpu = lab(o, "cpu")) != NULL && *cpu && strcmp(cpu, "total") != 0)
         return AG_OK;
     c = container(o, ns, pod, ctr);
     if (!c)

@@ -437,6 +437,26 @@ static ag_err resolve_labels(ag__prom_parser *p, uint64_t at)
     return AG_OK;
 }
 
+/* The working set just before an OOM kill: the newest memory sample at or
+ * before t within 5 minutes, else 0 (unknown). ag_prom_fetch() reads
+ * memory before OOM counters so this is known. */
+static double memory_at(const ag_container *c, int64_t t)
+{
+    const ag_samples *s = &c->usage[AG_MEMORY];
+    int64_t best_t = INT64_MIN;
+    double best = 0;
+
+    for (size_t i = s->n; i-- > 0;) {
+        const ag_sample *x = &s->v[i];
+        if (x->t_ms <= t && x->t_ms > best_t && t - x->t_ms <= 300000 && isfinite(x->v) &&
+            x->v >= 0) {
+            best_t = x->t_ms;
+            best = x->v;
+        }
+    }
+    return best;
+}
+
 static ag_err apply(ag__prom_parser *p, int64_t t, double v, uint64_t at)
 {
     ag_container *c = p->cont;
@@ -446,12 +466,13 @@ static ag_err apply(ag__prom_parser *p, int64_t t, double v, uint64_t at)
     case AG_PROM_CPU_RATE: rc = ag_samples_push(&c->usage[AG_CPU], t, v); break;
     case AG_PROM_MEMORY: rc = ag_samples_push(&c->usage[AG_MEMORY], t, v); break;
     case AG_PROM_OOM_COUNTER:
-        if (isnan(v))
+        if (!isfinite(v) || v < 0)
             break;
         /* An increase is a kill; after a reset (restart) the new value is
-         * the number of kills since. The first value is only a baseline. */
+         * the number of kills since. The first value is only a baseline.
+         * Same rule as the OpenMetrics reader (om.c). */
         if (!isnan(p->oom_last) && (v > p->oom_last || (v < p->oom_last && v > 0)))
-            rc = ag_samples_push(&c->oom, t, 0);
+            rc = ag_samples_push(&c->oom, t, memory_at(c, t));
         p->oom_last = v;
         break;
     case AG_PROM_REQUESTS:
@@ -1043,8 +1064,8 @@ static const char *fast_pair(ag__prom_parser *p, const char *s, const char *e, u
     t1 = t0;
     while (t1 < e && ((*t1 >= '0' && *t1 <= '9') || *t1 == '.'))
         t1++;
-    if (t1 + 2 >= e || t1[0] != ',' || t1[1] != '"')
-        return NULL;
+    if (t1 + 2 >= e || t1[0] != ',' || t1[1] != '"' || (t0[0] == '0' && t1 - t0 > 1 && t0[1] != '.'))
+        return NULL; /* leading zeros are not JSON: let the general path complain */
     v0 = t1 + 2;
     v1 = v0;
     while (v1 < e && *v1 != '"' && *v1 != '\\')

@@ -66,7 +66,8 @@ static ag_err sqlfail(const ag_store *st, ag_errinfo *ei, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    ag_errinfo_set(ei, "store %s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+    ag_errinfo_set(ei, "store %s: %s: %s (SQLite code %d)", st->path, what, sqlite3_errmsg(st->db),
+                   sqlite3_extended_errcode(st->db));
     return AG_ESTORE;
 }
 
@@ -216,11 +217,48 @@ static ag_err migrate(ag_store *st, ag_errinfo *ei)
     return err;
 }
 
-/* Sets the connection up, checks the file's version and migrates it. */
-static ag_err setup(ag_store *st, ag_errinfo *ei)
+/* Switches the file to WAL mode. The switch needs an exclusive lock and
+ * SQLite returns SQLITE_BUSY for it without calling the busy handler (seen
+ * when several processes open a new file at once), so it is retried here
+ * for up to BUSY_TIMEOUT_MS. */
+static ag_err set_wal(ag_store *st, ag_errinfo *ei)
 {
     char mode[16] = "";
     sqlite3_stmt *s;
+    ag_err err = prepare(st, "PRAGMA journal_mode = WAL", &s, ei);
+    int rc;
+
+    if (err)
+        return err;
+    for (int waited = 0;; waited += 10) {
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+            break;
+        sqlite3_reset(s);
+        sqlite3_sleep(10);
+    }
+    if (rc == SQLITE_ROW) {
+        const unsigned char *m = sqlite3_column_text(s, 0);
+        snprintf(mode, sizeof mode, "%s", m ? (const char *)m : "");
+    } else {
+        err = sqlfail(st, ei, "setting WAL journal mode");
+    }
+    sqlite3_finalize(s);
+    if (err)
+        return err;
+    /* An in-memory database reports "memory"; a file must be in WAL mode so
+     * readers are not blocked by an import. */
+    if (strcmp(mode, "wal") != 0 && strcmp(st->path, ":memory:") != 0) {
+        ag_errinfo_set(ei, "store %s: cannot switch to WAL journal mode (got \"%s\")", st->path,
+                       mode);
+        return AG_ESTORE;
+    }
+    return AG_OK;
+}
+
+/* Sets the connection up, checks the file's version and migrates it. */
+static ag_err setup(ag_store *st, ag_errinfo *ei)
+{
     int64_t version = 0;
     ag_err err;
 
@@ -238,30 +276,13 @@ static ag_err setup(ag_store *st, ag_errinfo *ei)
                        st->path, (long long)version, nsteps());
         return AG_ESCHEMA;
     }
-    err = prepare(st, "PRAGMA journal_mode = WAL", &s, ei);
-    if (err)
-        return err;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const unsigned char *m = sqlite3_column_text(s, 0);
-        snprintf(mode, sizeof mode, "%s", m ? (const char *)m : "");
-    } else {
-        err = sqlfail(st, ei, "setting WAL journal mode");
-    }
-    sqlite3_finalize(s);
-    if (err)
-        return err;
-    /* An in-memory database reports "memory"; a file must be in WAL mode so
-     * readers are not blocked by an import. */
-    if (strcmp(mode, "wal") != 0 && strcmp(st->path, ":memory:") != 0) {
-        ag_errinfo_set(ei, "store %s: cannot switch to WAL journal mode (got \"%s\")", st->path,
-                       mode);
-        return AG_ESTORE;
-    }
-    err = exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-               "setting synchronous and foreign_keys", ei);
-    if (err)
-        return err;
-    return migrate(st, ei);
+    err = set_wal(st, ei);
+    if (!err)
+        err = exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+                   "setting synchronous and foreign_keys", ei);
+    if (!err)
+        err = migrate(st, ei);
+    return err;
 }
 
 ag_err ag_store_open(const char *path, ag_store **out, ag_errinfo *ei)

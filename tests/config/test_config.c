@@ -116,9 +116,8 @@ static void test_sequences(void **state)
     size_t n;
     ag_errinfo ei;
     (void)state;
-    assert_int_equal(parse("ns: [a, b, c]\none: [x]\nnone: []\nblock:\n- p\n- \"q r\"\n", &kv, &n,
-                           &ei),
-                     AG_OK);
+    assert_int_equal(
+        parse("ns: [a, b, c]\none: [x]\nnone: []\nblock:\n- p\n- \"q r\"\n", &kv, &n, &ei), AG_OK);
     assert_int_equal(n, 4);
     assert_string_equal(get(kv, n, "ns"), "a,b,c");
     assert_string_equal(get(kv, n, "one"), "x");
@@ -132,8 +131,8 @@ static void test_sequences(void **state)
 
 static void test_empty(void **state)
 {
-    static const char *empties[] = {"", "\n\n", "# only a comment\n", "---\n", "--- \n...\n",
-                                    "{}\n"};
+    static const char *empties[] = {"",      "\n\n",        "# only a comment\n",
+                                    "---\n", "--- \n...\n", "{}\n"};
     (void)state;
     for (size_t i = 0; i < sizeof empties / sizeof *empties; i++) {
         ag_kv *kv = (ag_kv *)1;

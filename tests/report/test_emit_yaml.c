@@ -49,9 +49,9 @@ int main(int argc, char **argv)
     }
     /* Workloads: shop/api (2 containers), default/debug, shop/db,
      * shop/report, default/migrate; patchable: api, db, report. */
-    if (fmt == AG_FMT_YAML &&
-        (count(out, "\nkind: VerticalPodAutoscaler\n") != 5 || count(out, "# kubectl patch ") != 3 ||
-         count(out, "\n---\n") + (strncmp(out, "---\n", 4) == 0) != 8)) {
+    if (fmt == AG_FMT_YAML && (count(out, "\nkind: VerticalPodAutoscaler\n") != 5 ||
+                               count(out, "# kubectl patch ") != 3 ||
+                               count(out, "\n---\n") + (strncmp(out, "---\n", 4) == 0) != 8)) {
         fprintf(stderr, "unexpected yaml layout:\n%s", out);
         free(out);
         return 1;

@@ -35,7 +35,8 @@ for p in /usr/bin/python3 python3; do
     fi
 done
 if [ -z "$py" ]; then
-    echo "skip: python3 with yaml and jsonschema is absent (apt-get install python3-yaml python3-jsonschema)"
+    echo "skip: python3 with yaml and jsonschema is absent" \
+        "(apt-get install python3-yaml python3-jsonschema)"
     exit 77
 fi
 
@@ -196,9 +197,10 @@ if vpas != 5 or patches != 3:
 # The check must be able to fail: break a valid VPA in three ways.
 good = next(d for _, d in docs if d.get('kind') == 'VerticalPodAutoscaler')
 bad1 = copy.deepcopy(good); bad1['spec']['updatePolicy']['updateMode'] = 'Sometimes'
-bad2 = copy.deepcopy(good); del bad2['status']['recommendation']['containerRecommendations'][0]['target']
+crs = 'status', 'recommendation', 'containerRecommendations'
+bad2 = copy.deepcopy(good); del bad2[crs[0]][crs[1]][crs[2]][0]['target']
 bad3 = copy.deepcopy(good); bad3['spec']['targetRef']['namespace'] = 'x'
-bad4 = copy.deepcopy(good); bad4['status']['recommendation']['containerRecommendations'][0]['target']['cpu'] = '1 core'
+bad4 = copy.deepcopy(good); bad4[crs[0]][crs[1]][crs[2]][0]['target']['cpu'] = '1 core'
 for n, b in enumerate((bad1, bad2, bad3, bad4), 1):
     if not check_vpa(b, 'broken %d' % n):
         fail('broken VPA %d passed validation' % n)

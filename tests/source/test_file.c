@@ -249,7 +249,7 @@ static void test_fixtures(void **state)
                      AG_OK);
     ag_ingest_stats_add(&total, &st);
     assert_int_equal(total.malformed, 0);
-    assert_int_equal(total.lines, 12 + 4 + 3);
+    assert_int_equal(total.lines, 13 + 4 + 3);
     assert_int_equal(ag_dataset_count(ds), 3);
     for (i = 0; i < ag_dataset_count(ds); i++) {
         ag_container *c = ag_dataset_at(ds, i);

@@ -204,7 +204,10 @@ static void test_pause_and_pod_level_skipped(void **state)
         "container_memory_working_set_bytes{namespace=\"a\",pod=\"p\"} 1 1\n"
         "container_memory_working_set_bytes{id=\"/\"} 1 1\n"
         "container_cpu_usage_seconds_total{namespace=\"\",pod=\"p\",container=\"c\"} 1 1\n"
-        "container_cpu_usage_seconds_total{namespace=\"a\",pod=\"p\",container=\"c\"} 1 1\n";
+        "container_cpu_usage_seconds_total{namespace=\"a\",pod=\"p\",container=\"c\"} 1 1\n"
+        /* per-CPU series next to the total: ignored */
+        "container_cpu_usage_seconds_total{namespace=\"a\",pod=\"p\",container=\"c\","
+        "cpu=\"cpu01\"} 1 2\n";
 
     assert_int_equal(parse(f, text), AG_OK);
     assert_int_equal(ag_dataset_count(f->ds), 1);
