@@ -141,6 +141,17 @@ static void derive(int i, ag_container *c, int64_t t0)
     }
 }
 
+/* AG_BENCH_DUMP=file: every vpa result, to compare versions bit for bit. */
+static void dump_rec(FILE *f, int i, const ag_rec *r)
+{
+    fprintf(f, "%d conf=%.17g n=%llu/%llu", i, r->confidence_days,
+            (unsigned long long)r->samples[AG_CPU], (unsigned long long)r->samples[AG_MEMORY]);
+    for (int k = 0; k < AG_NRES; k++)
+        fprintf(f, " | %d %.17g %.17g %.17g %.17g", (int)r->status[k], r->res[k].target,
+                r->res[k].lower, r->res[k].upper, r->res[k].uncapped);
+    fputc('\n', f);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "../shared/data/bitbrains_rnd";
@@ -154,6 +165,8 @@ int main(int argc, char **argv)
     long allocs_vpa = 0, allocs_krr = 0;
     int64_t t0 = 1700000000000LL / 60000 * 60000, now = t0 + (WIN_MIN - 1) * 60000LL;
     struct rusage ru;
+    const char *dump_path = getenv("AG_BENCH_DUMP");
+    FILE *dump = NULL;
 
     load_dir(dir);
     if (nvm == 0) {
@@ -174,6 +187,10 @@ int main(int argc, char **argv)
     ag_rec_params_default(&pk);
     pk.algorithm = AG_ALGO_KRR;
     pk.history_ms = 8 * 86400000LL;
+    if (dump_path && !(dump = fopen(dump_path, "w"))) {
+        perror(dump_path);
+        return 1;
+    }
     for (int i = 0; i < n; i++) {
         long a0;
         t = now_s();
@@ -185,6 +202,8 @@ int main(int argc, char **argv)
         tv += now_s() - t;
         allocs_vpa += ag__alloc_count() - a0;
         sum += out.res[AG_CPU].target + out.res[AG_MEMORY].target * 1e-9;
+        if (dump)
+            dump_rec(dump, i, &out);
         a0 = ag__alloc_count();
         t = now_s();
         ag_recommend(&pk, &wc, now, &out);
@@ -205,6 +224,8 @@ int main(int argc, char **argv)
            (int)(WIN_MIN * sizeof(double)));
     printf("peak RSS: %ld KiB\n", ru.ru_maxrss);
     printf("checksum: %.6f\n", sum);
+    if (dump)
+        fclose(dump);
     ag_samples_clear(&c.usage[AG_CPU]);
     ag_samples_clear(&c.usage[AG_MEMORY]);
     return 0;

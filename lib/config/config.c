@@ -30,6 +30,8 @@ typedef struct cfg {
     int have_ev; /* ev holds an event that must be deleted */
     ag_kv *kv;
     size_t n, cap;
+    int *cols; /* column of each key, for the duplicate message */
+    size_t cols_cap;
     ag_errinfo *ei;
 } cfg;
 
@@ -107,9 +109,10 @@ static ag_err scalar_text(cfg *c, const char **out)
 }
 
 /* Appends a pair; takes ownership of key and value in every case. */
-static ag_err add(cfg *c, char *key, char *value, int line)
+static ag_err add(cfg *c, char *key, char *value, int line, int col)
 {
-    if (ag__grow((void **)&c->kv, &c->cap, c->n + 1, sizeof *c->kv) != 0) {
+    if (ag__grow((void **)&c->kv, &c->cap, c->n + 1, sizeof *c->kv) != 0 ||
+        ag__grow((void **)&c->cols, &c->cols_cap, c->n + 1, sizeof *c->cols) != 0) {
         ag__free(key);
         ag__free(value);
         return AG_ENOMEM;
@@ -117,6 +120,7 @@ static ag_err add(cfg *c, char *key, char *value, int line)
     c->kv[c->n].key = key;
     c->kv[c->n].value = value;
     c->kv[c->n].line = line;
+    c->cols[c->n] = col;
     c->n++;
     return AG_OK;
 }
@@ -182,7 +186,7 @@ static ag_err parse_map(cfg *c, const char *prefix, int depth)
 {
     char *key = NULL, *value = NULL;
     const char *s = NULL;
-    int line;
+    int line, col;
     ag_err rc;
 
     for (;;) {
@@ -204,6 +208,7 @@ static ag_err parse_map(cfg *c, const char *prefix, int depth)
             goto out;
         }
         line = (int)c->ev.start_mark.line + 1;
+        col = (int)c->ev.start_mark.column + 1;
         if (!(key = join_key(prefix, s))) {
             rc = AG_ENOMEM;
             goto out;
@@ -242,7 +247,7 @@ static ag_err parse_map(cfg *c, const char *prefix, int depth)
             rc = fail_at(c, c->ev.start_mark, "unexpected YAML structure%s", NULL);
             goto out;
         }
-        rc = add(c, key, value, line);
+        rc = add(c, key, value, line, col);
         key = value = NULL;
         if (rc != AG_OK)
             goto out;
@@ -292,8 +297,8 @@ static ag_err check_dups(cfg *c)
             break;
         }
     }
-    ag_errinfo_set(c->ei, "%s:%d: duplicate key '%s' (first set on line %d)", c->name, dup->line,
-                   dup->key, orig->line);
+    ag_errinfo_set(c->ei, "%s:%d:%d: duplicate key '%s' (first set on line %d)", c->name, dup->line,
+                   c->cols[dup - c->kv], dup->key, orig->line);
     return AG_ECONFIG;
 }
 
@@ -352,6 +357,7 @@ ag_err ag_config_parse(const char *name, const char *buf, size_t len, ag_kv **ou
     if (c.have_ev)
         yaml_event_delete(&c.ev);
     yaml_parser_delete(&c.parser);
+    ag__free(c.cols);
     if (rc != AG_OK) {
         if (rc == AG_ENOMEM)
             ag_errinfo_set(ei, "%s: out of memory", name);

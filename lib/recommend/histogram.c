@@ -110,6 +110,49 @@ static void fill_starts(ag__hist_opts *o)
     }
 }
 
+int ag__hist_ifind_init(ag__hist_ifind *f, const ag__hist_opts *o, double div)
+{
+    int nkeys;
+
+    if (o->n < 2 || !(div > 0))
+        return -1;
+    f->n = o->n;
+    f->thr[0] = 0;
+    for (int b = 1; b < o->n; b++) { /* smallest whole k in bucket >= b */
+        double lo = 0, hi = 9007199254740992.0; /* 2^53: whole doubles */
+        if (ag__hist_find(o, hi / div) < b)
+            return -1;
+        while (hi - lo > 1) {
+            double mid = floor((lo + hi) / 2);
+            if (ag__hist_find(o, mid / div) >= b)
+                hi = mid;
+            else
+                lo = mid;
+        }
+        f->thr[b] = ag__hist_find(o, 0.0) >= b ? 0.0 : hi;
+    }
+    f->thr[o->n] = f->thr[o->n + 1] = INFINITY;
+    f->top = f->thr[o->n - 1];
+    if (!(f->thr[1] > 1.0)) /* the lookup treats 0 as 1 */
+        return -1;
+    f->key0 = (int)(dbits(1.0) >> 47);
+    nkeys = (int)(dbits(f->top) >> 47) - f->key0 + 1;
+    if (nkeys > AG__IFIND_LUT)
+        return -1;
+    for (int i = 0; i < nkeys; i++) {
+        double lo = bitsd((uint64_t)(f->key0 + i) << 47);
+        double next = bitsd((uint64_t)(f->key0 + i + 1) << 47);
+        int g = 0;
+        while (f->thr[g + 1] <= lo)
+            g++;
+        /* one fix-up must do: no value of the slot reaches bucket g + 2 */
+        if (f->thr[g + 2] < next && f->thr[g + 2] <= f->top)
+            return -1;
+        f->lut[i] = (uint8_t)g;
+    }
+    return 0;
+}
+
 int ag__hist_opts_linear(ag__hist_opts *o, double max_value, double bucket_size, double eps)
 {
     double n;
@@ -153,12 +196,21 @@ int ag__hist_opts_exponential(ag__hist_opts *o, double max_value, double first, 
  * bucket up to 1000 cores, memory 10 MB up to 1 TB, 5% growth, epsilon
  * 0.001 * minSampleWeight (0.1). Built once, read-only afterwards. */
 static ag__hist_opts cpu_opts, mem_opts;
+static ag__hist_ifind cpu_ifind;
+static int cpu_ifind_ok;
 static pthread_once_t opts_once = PTHREAD_ONCE_INIT;
 
 static void build_vpa_opts(void)
 {
     ag__hist_opts_exponential(&cpu_opts, 1000.0, 0.01, 1.05, 0.001 * 0.1);
     ag__hist_opts_exponential(&mem_opts, 1e12, 1e7, 1.05, 0.001 * 0.1);
+    cpu_ifind_ok = ag__hist_ifind_init(&cpu_ifind, &cpu_opts, 1000.0) == 0;
+}
+
+const ag__hist_ifind *ag__vpa_cpu_ifind(void)
+{
+    pthread_once(&opts_once, build_vpa_opts);
+    return cpu_ifind_ok ? &cpu_ifind : NULL;
 }
 
 const ag__hist_opts *ag__vpa_cpu_opts(void)

@@ -37,9 +37,16 @@ enum col {
 #define C_REQUIRED 6 /* the first six columns must be present */
 
 static const char *const col_names[C_N] = {
-    "timestamp",         "namespace",       "pod",                  "container",
-    "cpu_cores",         "memory_bytes",    "cpu_request_cores",    "memory_request_bytes",
-    "cpu_limit_cores",   "memory_limit_bytes",
+    "timestamp",
+    "namespace",
+    "pod",
+    "container",
+    "cpu_cores",
+    "memory_bytes",
+    "cpu_request_cores",
+    "memory_request_bytes",
+    "cpu_limit_cores",
+    "memory_limit_bytes",
 };
 
 typedef struct csv {
@@ -271,8 +278,7 @@ static ag_err row(csv *o, const char *s, size_t n)
     /* Empty cells are unknown; a literal NaN is kept for finish() to count. */
     if (*o->f[o->idx[C_CPU]] && (rc = ag_samples_push(&c->usage[AG_CPU], t, v[C_CPU])) != AG_OK)
         return rc;
-    if (*o->f[o->idx[C_MEM]] &&
-        (rc = ag_samples_push(&c->usage[AG_MEMORY], t, v[C_MEM])) != AG_OK)
+    if (*o->f[o->idx[C_MEM]] && (rc = ag_samples_push(&c->usage[AG_MEMORY], t, v[C_MEM])) != AG_OK)
         return rc;
     for (k = C_CPU_REQ; k < C_N; k++) {
         if (o->idx[k] < 0 || !*o->f[o->idx[k]])

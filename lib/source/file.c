@@ -81,8 +81,8 @@ void ag__rd_warner_done(ag__rd_warner *w)
 
     if (w->suppressed == 0)
         return;
-    snprintf(msg, sizeof msg, "%s: ... %zu more malformed line%s not shown", w->name,
-             w->suppressed, w->suppressed == 1 ? "" : "s");
+    snprintf(msg, sizeof msg, "%s: ... %zu more malformed line%s not shown", w->name, w->suppressed,
+             w->suppressed == 1 ? "" : "s");
     w->fn(w->ud, msg);
 }
 
@@ -102,7 +102,8 @@ static int special_value(const char *s, size_t n, double *out)
         s++;
         n--;
     }
-    if ((n == 3 && strncasecmp(s, "inf", 3) == 0) || (n == 8 && strncasecmp(s, "infinity", 8) == 0)) {
+    if ((n == 3 && strncasecmp(s, "inf", 3) == 0) ||
+        (n == 8 && strncasecmp(s, "infinity", 8) == 0)) {
         *out = sign * INFINITY;
         return 0;
     }

@@ -42,7 +42,10 @@ typedef struct name_map {
     enum metric m;
 } name_map;
 
-#define NM(n, m) {n, sizeof n - 1, m}
+#define NM(n, m)                                                                                   \
+    {                                                                                              \
+        n, sizeof n - 1, m                                                                         \
+    }
 /* Names as they appear on sample lines. */
 static const name_map sample_names[] = {
     NM("container_cpu_usage_seconds_total", M_CPU),
@@ -160,8 +163,14 @@ typedef struct unit_map {
 } unit_map;
 
 static const unit_map byte_units[] = {
-    {"", 1},          {"bytes", 1},        {"kilobytes", 1e3},  {"kibibytes", 1024.0},
-    {"megabytes", 1e6}, {"mebibytes", 1048576.0}, {"gigabytes", 1e9}, {"gibibytes", 1073741824.0},
+    {"", 1},
+    {"bytes", 1},
+    {"kilobytes", 1e3},
+    {"kibibytes", 1024.0},
+    {"megabytes", 1e6},
+    {"mebibytes", 1048576.0},
+    {"gigabytes", 1e9},
+    {"gibibytes", 1073741824.0},
 };
 static const unit_map second_units[] = {
     {"", 1}, {"seconds", 1}, {"milliseconds", 1e-3}, {"microseconds", 1e-6}, {"nanoseconds", 1e-9},
@@ -198,11 +207,18 @@ static void unit_line(om *o, const char *s, size_t n, size_t p)
     switch (m) {
     case M_MEM:
     case M_REQ_MEM:
-    case M_LIM_MEM: k = UNIT_SCALE(byte_units, s + p, ue - p); break;
-    case M_CPU: k = UNIT_SCALE(second_units, s + p, ue - p); break;
+    case M_LIM_MEM:
+        k = UNIT_SCALE(byte_units, s + p, ue - p);
+        break;
+    case M_CPU:
+        k = UNIT_SCALE(second_units, s + p, ue - p);
+        break;
     case M_REQ_CPU:
-    case M_LIM_CPU: k = UNIT_SCALE(core_units, s + p, ue - p); break;
-    default: return; /* metrics whose unit does not matter, or unknown ones */
+    case M_LIM_CPU:
+        k = UNIT_SCALE(core_units, s + p, ue - p);
+        break;
+    default:
+        return; /* metrics whose unit does not matter, or unknown ones */
     }
     if (k == 0) {
         bad(o, s + p, ue - p, "unknown unit '%.*s' for %.*s", (int)(ue - p > 40 ? 40 : ue - p),
@@ -531,8 +547,9 @@ static ag_err store_labels(om *o)
 static double spec_unit(ag_resource r, const char *unit)
 {
     static const unit_map cpu[] = {{"core", 1}, {"cores", 1}, {"millicore", 1e-3}};
-    static const unit_map mem[] = {{"byte", 1},       {"bytes", 1},         {"kilobyte", 1e3},
-                                   {"kibibyte", 1024.0}, {"megabyte", 1e6}, {"mebibyte", 1048576.0},
+    static const unit_map mem[] = {{"byte", 1},       {"bytes", 1},
+                                   {"kilobyte", 1e3}, {"kibibyte", 1024.0},
+                                   {"megabyte", 1e6}, {"mebibyte", 1048576.0},
                                    {"gigabyte", 1e9}, {"gibibyte", 1073741824.0}};
     if (!unit || !*unit)
         return 1;
@@ -661,10 +678,14 @@ static ag_err sample_line(om *o, const char *s, size_t n)
     switch (m) {
     case M_CPU:
     case M_MEM:
-    case M_OOM: return store_usage(o, m, v, t);
-    case M_OWNER: return store_owner(o, v);
-    case M_LABELS: return store_labels(o);
-    default: return store_spec(o, m, v, t);
+    case M_OOM:
+        return store_usage(o, m, v, t);
+    case M_OWNER:
+        return store_owner(o, v);
+    case M_LABELS:
+        return store_labels(o);
+    default:
+        return store_spec(o, m, v, t);
     }
 }
 

@@ -64,7 +64,7 @@ static const char *fmt_sec(char *buf, size_t len, int64_t ms)
     int64_t s = floor_div(ms, 1000);
     int64_t r = ms - s * 1000;
     if (r)
-        snprintf(buf, len, "%lld.%03lld", (long long)s, (long long)r);
+        snprintf(buf, len, "%lld.%03d", (long long)s, (int)r);
     else
         snprintf(buf, len, "%lld", (long long)s);
     return buf;
@@ -303,7 +303,7 @@ static ag_err request(fetch *f, ag__prom_parser *p, const char *path, const char
     }
     rc = ag__prom_parser_end(p);
     f->done++;
-    if (f->opts && f->opts->progress)
+    if (f->opts && f->opts->progress && f->total) /* total is known once the plan is made */
         f->opts->progress(f->opts->progress_ud, f->done, f->total);
     return rc;
 }

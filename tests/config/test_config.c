@@ -183,14 +183,14 @@ static void test_duplicates(void **state)
 {
     (void)state;
     expect_error("a: 1\nb: 2\na: 3\n", AG_ECONFIG,
-                 "augur.yaml:3: duplicate key 'a' (first set on line 1)");
+                 "augur.yaml:3:1: duplicate key 'a' (first set on line 1)");
     expect_error("vpa:\n  x: 1\nvpa.x: 2\n", AG_ECONFIG,
-                 "augur.yaml:3: duplicate key 'vpa.x' (first set on line 2)");
+                 "augur.yaml:3:1: duplicate key 'vpa.x' (first set on line 2)");
     expect_error("vpa.x: 1\nvpa:\n  y: 1\n  x: 2\n", AG_ECONFIG,
-                 "augur.yaml:4: duplicate key 'vpa.x' (first set on line 1)");
+                 "augur.yaml:4:3: duplicate key 'vpa.x' (first set on line 1)");
     /* Three copies: the earliest clash is reported against the first. */
     expect_error("k: 1\nz: 0\nk: 2\nk: 3\nz: 9\n", AG_ECONFIG,
-                 "augur.yaml:3: duplicate key 'k' (first set on line 1)");
+                 "augur.yaml:3:1: duplicate key 'k' (first set on line 1)");
 }
 
 static void test_size_cap(void **state)

@@ -163,7 +163,8 @@ static void test_unreadable(void **state)
     assert_int_equal(read_into(ds, p, &st, &ei), AG_EIO);
     assert_non_null(strstr(ei.msg, "dir.om: is a directory"));
     /* corrupt gzip: valid header, then garbage */
-    write_file(tmp(p, sizeof p, "bad.om.gz"), "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03junkjunk", 18);
+    write_file(tmp(p, sizeof p, "bad.om.gz"), "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03junkjunk",
+               18);
     assert_int_equal(read_into(ds, p, &st, &ei), AG_EIO);
     assert_non_null(strstr(ei.msg, "bad.om.gz: corrupt gzip data"));
     ag_dataset_free(ds);
@@ -236,17 +237,14 @@ static void test_fixtures(void **state)
     size_t i;
     int seen = 0;
     (void)state;
-    assert_int_equal(read_into(ds, ag_test_path(p, sizeof p, "tests/source/data/small.om"), &st,
-                               &ei),
-                     AG_OK);
+    assert_int_equal(
+        read_into(ds, ag_test_path(p, sizeof p, "tests/source/data/small.om"), &st, &ei), AG_OK);
     ag_ingest_stats_add(&total, &st);
-    assert_int_equal(read_into(ds, ag_test_path(p, sizeof p, "tests/source/data/small.prom"), &st,
-                               &ei),
-                     AG_OK);
+    assert_int_equal(
+        read_into(ds, ag_test_path(p, sizeof p, "tests/source/data/small.prom"), &st, &ei), AG_OK);
     ag_ingest_stats_add(&total, &st);
-    assert_int_equal(read_into(ds, ag_test_path(p, sizeof p, "tests/source/data/small.csv"), &st,
-                               &ei),
-                     AG_OK);
+    assert_int_equal(
+        read_into(ds, ag_test_path(p, sizeof p, "tests/source/data/small.csv"), &st, &ei), AG_OK);
     ag_ingest_stats_add(&total, &st);
     assert_int_equal(total.malformed, 0);
     assert_int_equal(total.lines, 13 + 4 + 3);

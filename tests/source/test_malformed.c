@@ -15,7 +15,8 @@
 
 #define GOOD_OM                                                                                    \
     "container_memory_working_set_bytes{namespace=\"a\",pod=\"p\",container=\"c\"} 1 1700000000\n"
-#define GOOD_CSV "timestamp,namespace,pod,container,cpu_cores,memory_bytes\n1700000000,a,p,c,0.5,100\n"
+#define GOOD_CSV                                                                                   \
+    "timestamp,namespace,pod,container,cpu_cores,memory_bytes\n1700000000,a,p,c,0.5,100\n"
 
 typedef struct warns {
     int n;
@@ -54,8 +55,8 @@ static int has_good_container(ag_dataset *ds)
     size_t i;
     for (i = 0; i < ag_dataset_count(ds); i++) {
         ag_container *c = ag_dataset_at(ds, i);
-        if (strcmp(c->ns, "a") == 0 && strcmp(c->pod, "p") == 0 &&
-            strcmp(c->container, "c") == 0 && c->usage[AG_MEMORY].n > 0)
+        if (strcmp(c->ns, "a") == 0 && strcmp(c->pod, "p") == 0 && strcmp(c->container, "c") == 0 &&
+            c->usage[AG_MEMORY].n > 0)
             return 1;
     }
     return 0;
@@ -97,8 +98,8 @@ static void run_dir(const char *sub, int csv)
             rc = ag_om_parse(ds, e->d_name, buf, len, &opts, &st, &ei);
         if (rc == AG_OK) {
             if (st.malformed == 0 || !names_line(w.all, e->d_name))
-                fail_msg("%s: accepted without a malformed line reported (warnings: %s)",
-                         e->d_name, w.all);
+                fail_msg("%s: accepted without a malformed line reported (warnings: %s)", e->d_name,
+                         w.all);
             if (strncmp(buf, csv ? GOOD_CSV : GOOD_OM, strlen(csv ? GOOD_CSV : GOOD_OM)) == 0 &&
                 !has_good_container(ds))
                 fail_msg("%s: the good sample before the bad line was lost", e->d_name);
