@@ -38,8 +38,8 @@ static int fetch(int argc, char **argv)
     po.url = argv[2];
     po.verbose = argc > 5;
     t = now();
-    rc = ag_prom_fetch(ds, &po, atoll(argv[3]) * 1000, atoll(argv[4]) * 1000, NULL, &st, &step,
-                       &ei);
+    rc =
+        ag_prom_fetch(ds, &po, atoll(argv[3]) * 1000, atoll(argv[4]) * 1000, NULL, &st, &step, &ei);
     t = now() - t;
     if (rc != AG_OK) {
         fprintf(stderr, "bench_ingest: %s\n", ag_errinfo_str(&ei, rc));

@@ -117,36 +117,34 @@ int ag__hist_ifind_init(ag__hist_ifind *f, const ag__hist_opts *o, double div)
     if (o->n < 2 || !(div > 0))
         return -1;
     f->n = o->n;
-    f->thr[0] = 0;
-    for (int b = 1; b < o->n; b++) { /* smallest whole k in bucket >= b */
-        double lo = 0, hi = 9007199254740992.0; /* 2^53: whole doubles */
+    f->thr[0] = 1.0;
+    for (int b = 1; b < o->n; b++) { /* 1 + the smallest whole k in bucket >= b */
+        double lo = 0, hi = 4503599627370496.0; /* 2^52: k + 1 stays whole */
         if (ag__hist_find(o, hi / div) < b)
             return -1;
-        while (hi - lo > 1) {
-            double mid = floor((lo + hi) / 2);
+        while (hi - lo > 1) { /* find(lo / div) < b <= find(hi / div); find(0) = 0 */
+            double mid = lo + floor((hi - lo) / 2);
             if (ag__hist_find(o, mid / div) >= b)
                 hi = mid;
             else
                 lo = mid;
         }
-        f->thr[b] = ag__hist_find(o, 0.0) >= b ? 0.0 : hi;
+        f->thr[b] = hi + 1.0;
     }
     f->thr[o->n] = f->thr[o->n + 1] = INFINITY;
-    f->top = f->thr[o->n - 1];
-    if (!(f->thr[1] > 1.0)) /* the lookup treats 0 as 1 */
-        return -1;
-    f->key0 = (int)(dbits(1.0) >> 47);
-    nkeys = (int)(dbits(f->top) >> 47) - f->key0 + 1;
+    f->top = f->thr[o->n - 1] - 1.0;
+    f->key0 = (unsigned)(dbits(1.0) >> 47);
+    nkeys = (int)((dbits(f->top + 1.0) >> 47) - f->key0) + 1;
     if (nkeys > AG__IFIND_LUT)
         return -1;
     for (int i = 0; i < nkeys; i++) {
-        double lo = bitsd((uint64_t)(f->key0 + i) << 47);
-        double next = bitsd((uint64_t)(f->key0 + i + 1) << 47);
+        double lo = bitsd((uint64_t)(f->key0 + (unsigned)i) << 47);
+        double next = bitsd((uint64_t)(f->key0 + (unsigned)i + 1) << 47);
         int g = 0;
         while (f->thr[g + 1] <= lo)
             g++;
         /* one fix-up must do: no value of the slot reaches bucket g + 2 */
-        if (f->thr[g + 2] < next && f->thr[g + 2] <= f->top)
+        if (f->thr[g + 2] < next && f->thr[g + 2] <= f->top + 1.0)
             return -1;
         f->lut[i] = (uint8_t)g;
     }

@@ -111,16 +111,17 @@ static inline void ag__hist_add(ag__hist *h, double v, double weight)
 }
 
 /* FindBucket(k / div) for whole numbers k (the VPA's CPU samples are
- * whole millicores, div = 1000): thr[b] = the smallest whole k in bucket
- * >= b, and a 32-slots-per-octave table on the bits of (double)k whose
- * guess is never more than one bucket low, so one comparison fixes it.
- * Branch-free; exact (equal to ag__hist_find(o, k / div) for every k). */
+ * whole millicores, div = 1000). Works on k + 1 (>= 1, so no clamp at the
+ * bottom): thr[b] = 1 + the smallest whole k in bucket >= b, and a
+ * 32-slots-per-octave table on the bits of (double)(k + 1) whose guess is
+ * never more than one bucket low, so one comparison fixes it. Exact: equal
+ * to ag__hist_find(o, k / div) for every k. */
 #define AG__IFIND_LUT 1024
 typedef struct ag__hist_ifind {
     int n;
-    double top;                  /* thr[n - 1]: values above it clamp to it */
+    double top;                   /* k past the last threshold clamp to it */
     double thr[AG__HIST_MAX + 2]; /* thr[n] = thr[n + 1] = +Inf */
-    int key0;
+    unsigned key0;
     uint8_t lut[AG__IFIND_LUT];
 } ag__hist_ifind;
 
@@ -131,18 +132,17 @@ int ag__hist_ifind_init(ag__hist_ifind *f, const ag__hist_opts *o, double div);
 const ag__hist_ifind *ag__vpa_cpu_ifind(void);
 
 /* The bucket of trunc(x) / div for x >= 0 (x = cores * 1000, not yet
- * truncated; values past the last threshold all land in the last bucket,
- * so truncating after clamping to it is the same as before). */
-static inline int ag__hist_ifind_trunc(const ag__hist_ifind *f, double x)
+ * truncated; every k past the last threshold is in the last bucket, so
+ * clamping x to it before truncating changes nothing). */
+static inline unsigned ag__hist_ifind_trunc(const ag__hist_ifind *f, double x)
 {
-    double k = (double)(int64_t)(x < f->top ? x : f->top);
+    double k1 = (double)(int64_t)(x < f->top ? x : f->top) + 1.0;
     uint64_t u;
-    int b;
+    unsigned b;
 
-    k = k < 1.0 ? 1.0 : k; /* 0 and 1 share bucket 0 (checked at init) */
-    memcpy(&u, &k, sizeof u);
-    b = f->lut[(int)(u >> 47) - f->key0];
-    return b + (f->thr[b + 1] <= k);
+    memcpy(&u, &k1, sizeof u);
+    b = f->lut[(unsigned)(u >> 47) - f->key0];
+    return b + (f->thr[b + 1] <= k1);
 }
 
 /* Decaying histogram: weight x 2^((t - ref) / half_life). ref starts at

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include "augur/recommend.h"
+#include "recommend/histogram.h"
 
 /* Checks the VPA parameters. AG_EINVAL when one is out of range. */
 ag_err ag__vpa_check(const ag_vpa_params *p);
@@ -21,5 +22,16 @@ ag_err ag__krr_run(const ag_krr_params *p, const ag_wcontainer *wc, int64_t star
  * v + trunc(v * margin), and trunc(v * (1 + mult / conf)^expo). */
 int64_t ag__vpa_margin(int64_t v, double margin);
 int64_t ag__vpa_conf_scale(int64_t v, double mult, double expo, double conf);
+
+/* 1 = the VPA takes the per-sample path only (no cpu_run / mem_skip fast
+ * paths): the reference the tests and the bench compare them against.
+ * Not thread-safe; tests and bench only. */
+extern int ag__vpa_reference;
+
+/* The histograms ag__vpa_run() would estimate from (copied to *cpu and
+ * *mem) and counts[] = {CPU samples, memory samples, OOMs}; for tests.
+ * AG_EINVAL on bad parameters. */
+ag_err ag__vpa_hists(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start_ms,
+                     int64_t now_ms, ag__dhist *cpu, ag__dhist *mem, uint64_t counts[3]);
 
 #endif

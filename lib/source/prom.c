@@ -25,9 +25,9 @@
 
 #define DEFAULT_TIMEOUT_MS 120000
 #define DEFAULT_MAX_POINTS 11000
-#define POST_THRESHOLD 4000       /* longer query strings are sent as a POST form */
-#define ERRBODY_MAX (64u << 10)   /* kept bytes of an HTTP error body */
-#define MAX_QUERY (1u << 20)      /* PromQL + parameters */
+#define POST_THRESHOLD 4000     /* longer query strings are sent as a POST form */
+#define ERRBODY_MAX (64u << 10) /* kept bytes of an HTTP error body */
+#define MAX_QUERY (1u << 20)    /* PromQL + parameters */
 
 typedef struct fetch {
     CURL *h;
@@ -36,7 +36,7 @@ typedef struct fetch {
     const ag_read_opts *opts;
     ag_ingest_stats *st;
     ag_errinfo *ei;
-    ag_buf base;    /* URL without a trailing '/' */
+    ag_buf base; /* URL without a trailing '/' */
     ag_buf url;
     ag_buf params;
     ag_buf errbody;
@@ -219,8 +219,10 @@ static int is_net_error(CURLcode c)
     case CURLE_URL_MALFORMAT:
     case CURLE_OUT_OF_MEMORY:
     case CURLE_WRITE_ERROR:
-    case CURLE_BAD_FUNCTION_ARGUMENT: return 0;
-    default: return 1;
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+        return 0;
+    default:
+        return 1;
     }
 }
 
@@ -247,8 +249,8 @@ static void http_error(fetch *f, const char *what)
             text[n++] = c >= 0x20 && c < 0x7f ? (char)c : ' ';
         }
         text[n] = '\0';
-        ag_errinfo_set(f->ei, "HTTP %ld from %s%s%s (%s)", f->status, f->url.p, n ? ": " : "",
-                       text, what);
+        ag_errinfo_set(f->ei, "HTTP %ld from %s%s%s (%s)", f->status, f->url.p, n ? ": " : "", text,
+                       what);
     }
     ag__prom_parser_free(&ep);
 }
@@ -393,8 +395,8 @@ static ag_err list_namespaces(fetch *f, int64_t t0, int64_t t1, char ***out, siz
     ag__buf_free(&m);
     if (rc != AG_OK)
         return rc;
-    ag__prom_parser_init(&p, NULL, AG__PROM_LABEL_VALUES, what, f->opts, f->st,
-                         f->po->max_response, f->ei);
+    ag__prom_parser_init(&p, NULL, AG__PROM_LABEL_VALUES, what, f->opts, f->st, f->po->max_response,
+                         f->ei);
     p.nwarn = &f->nwarn;
     rc = request(f, &p, "/api/v1/label/namespace/values", what);
     if (rc == AG_OK) {
@@ -451,7 +453,8 @@ static ag_err detect_interval(fetch *f, const char *ns, int64_t t0, int64_t t1, 
         if (span_s < 1)
             span_s = 1;
         ag__buf_reset(&q);
-        rc = ag__buf_printf(&q, "max(count_over_time(container_memory_working_set_bytes{%s}[%llds]))",
+        rc = ag__buf_printf(&q,
+                            "max(count_over_time(container_memory_working_set_bytes{%s}[%llds]))",
                             m.p, (long long)span_s);
         if (rc == AG_OK)
             rc = run_query(f, NULL, AG_PROM_SCALAR, q.p, t1, t1, 0, NULL, &count);
@@ -462,8 +465,9 @@ static ag_err detect_interval(fetch *f, const char *ns, int64_t t0, int64_t t1, 
             goto out;
         }
         *out = interval_from_count((double)span_s, count);
-        warn(f, "no memory samples in the last 5 minutes before the window end; scrape interval "
-                "estimated over the whole window: %llds",
+        warn(f,
+             "no memory samples in the last 5 minutes before the window end; scrape interval "
+             "estimated over the whole window: %llds",
              (long long)(*out / 1000));
         goto out;
     }
@@ -475,11 +479,11 @@ out:
 }
 
 typedef struct plan {
-    int64_t start, end;  /* aligned range */
+    int64_t start, end; /* aligned range */
     int64_t step, interval;
     int irate;
-    int64_t window_s;    /* rate / irate window */
-    int64_t lookback_s;  /* whole window, for last_over_time */
+    int64_t window_s;   /* rate / irate window */
+    int64_t lookback_s; /* whole window, for last_over_time */
     size_t max_points;
 } plan;
 
@@ -626,8 +630,8 @@ ag_err ag_prom_fetch(ag_dataset *ds, const ag_prom_opts *po, int64_t start_ms, i
     }
     ei->msg[0] = '\0';
     if (!ds || !po || !po->url || !*po->url || start_ms > end_ms) {
-        ag_errinfo_set(ei, "ag_prom_fetch: %s", !po || !po->url || !*po->url
-                                                    ? "no Prometheus URL"
+        ag_errinfo_set(ei, "ag_prom_fetch: %s",
+                       !po || !po->url || !*po->url ? "no Prometheus URL"
                                                     : "invalid arguments (start after end?)");
         return AG_EINVAL;
     }
@@ -665,14 +669,15 @@ ag_err ag_prom_fetch(ag_dataset *ds, const ag_prom_opts *po, int64_t start_ms, i
         goto out;
     }
     {
-        uint64_t chunks = (uint64_t)((pl.end - pl.start) /
-                                         ((int64_t)(pl.max_points - 1) * pl.step) + 1);
+        uint64_t chunks =
+            (uint64_t)((pl.end - pl.start) / ((int64_t)(pl.max_points - 1) * pl.step) + 1);
         f.total = f.done + nnames * (3 * chunks + 4);
     }
     if (po->verbose) {
         char a[32], b[32], s[32], iv[32];
-        fprintf(stderr, "augur: prom: %zu namespace(s), [%s, %s], step %ss (scrape interval %ss), "
-                        "CPU by %s\n",
+        fprintf(stderr,
+                "augur: prom: %zu namespace(s), [%s, %s], step %ss (scrape interval %ss), "
+                "CPU by %s\n",
                 nnames, fmt_sec(a, sizeof a, pl.start), fmt_sec(b, sizeof b, pl.end),
                 fmt_sec(s, sizeof s, pl.step), fmt_sec(iv, sizeof iv, pl.interval),
                 pl.irate ? "irate" : "rate");

@@ -42,22 +42,22 @@ typedef struct ag__prom_oommap {
 void ag__prom_oommap_free(ag__prom_oommap *m);
 
 typedef struct ag__prom_frame {
-    uint8_t type;  /* '{' or '[' */
-    uint8_t role;  /* what this container is in the API envelope */
-    uint8_t st;    /* what the grammar expects next */
-    uint8_t key;   /* object: id of the current key */
-    uint32_t idx;  /* array: elements seen so far */
+    uint8_t type; /* '{' or '[' */
+    uint8_t role; /* what this container is in the API envelope */
+    uint8_t st;   /* what the grammar expects next */
+    uint8_t key;  /* object: id of the current key */
+    uint32_t idx; /* array: elements seen so far */
 } ag__prom_frame;
 
 typedef struct ag__prom_parser {
     /* configuration */
     ag_dataset *ds;
     int kind;
-    const char *what;   /* names the query in messages */
+    const char *what; /* names the query in messages */
     ag_warn_fn warn;
     void *warn_ud;
     size_t max_warnings;
-    size_t *nwarn;      /* shared warning counter (may point to own_nwarn) */
+    size_t *nwarn; /* shared warning counter (may point to own_nwarn) */
     size_t own_nwarn;
     uint64_t max_response;
     size_t max_str;
@@ -66,45 +66,45 @@ typedef struct ag__prom_parser {
     ag__prom_oommap own_oom;
 
     /* tokenizer */
-    uint64_t off;       /* bytes consumed before the current chunk */
-    int partial;        /* 0, '"' (inside a string) or 'b' (inside a bare token) */
-    int esc;            /* partial string: the last byte was an unpaired backslash */
-    ag_buf tok;         /* raw bytes of a token split across chunks */
-    ag_buf sbuf;        /* decoded string with escapes */
+    uint64_t off; /* bytes consumed before the current chunk */
+    int partial;  /* 0, '"' (inside a string) or 'b' (inside a bare token) */
+    int esc;      /* partial string: the last byte was an unpaired backslash */
+    ag_buf tok;   /* raw bytes of a token split across chunks */
+    ag_buf sbuf;  /* decoded string with escapes */
     ag__prom_frame stk[AG__PROM_MAX_DEPTH];
     int depth;
-    int done;           /* the top-level object closed */
+    int done; /* the top-level object closed */
 
     /* envelope */
-    int status;         /* 0 unknown, 1 success, -1 error */
+    int status; /* 0 unknown, 1 success, -1 error */
     char result_type[16];
     char error_type[64];
     char error[AG__PROM_ERRTEXT];
     uint64_t nwarnings; /* API warnings seen */
 
     /* the current series */
-    ag_buf lab;         /* "key\0value\0" pairs of the series' metric */
+    ag_buf lab; /* "key\0value\0" pairs of the series' metric */
     size_t nlab;
-    ag_buf key;         /* current label name inside "metric" */
-    int have_metric;    /* metric object complete */
-    int target;         /* 0 none yet, 1 container resolved, -1 skip series */
+    ag_buf key;      /* current label name inside "metric" */
+    int have_metric; /* metric object complete */
+    int target;      /* 0 none yet, 1 container resolved, -1 skip series */
     ag_container *cont;
     ag_samples pending; /* samples seen before "metric" */
     int64_t pair_t;
     double pair_v;
     int pair_has_t, pair_has_v;
-    double oom_last;    /* last value of the current OOM series, NAN at start */
-    int res;            /* requests/limits: AG_CPU, AG_MEMORY or -1 */
+    double oom_last; /* last value of the current OOM series, NAN at start */
+    int res;         /* requests/limits: AG_CPU, AG_MEMORY or -1 */
 
     /* results */
     uint64_t nseries, npoints;
     double scalar;
     int nscalar;
-    char **names;       /* AG__PROM_LABEL_VALUES: owned strings */
+    char **names; /* AG__PROM_LABEL_VALUES: owned strings */
     size_t nnames, namecap;
 
     ag_errinfo *ei;
-    ag_err err;         /* sticky: the first error stops the parser */
+    ag_err err; /* sticky: the first error stops the parser */
 } ag__prom_parser;
 
 /* Prepares p. ds may be NULL for AG__PROM_LABEL_VALUES / AG__PROM_ENVELOPE.

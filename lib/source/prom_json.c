@@ -23,10 +23,33 @@
 #include "source/read_int.h"
 #include "util/alloc.h"
 
-enum role { R_SKIP, R_TOP, R_DATA, R_RESULT, R_SERIES, R_METRIC, R_VALUES, R_PAIR, R_WARN,
-            R_INFO, R_NAMES };
-enum key { K_OTHER, K_STATUS, K_DATA, K_ERRTYPE, K_ERROR, K_WARNINGS, K_INFOS, K_RTYPE, K_RESULT,
-           K_METRIC, K_VALUES, K_VALUE };
+enum role {
+    R_SKIP,
+    R_TOP,
+    R_DATA,
+    R_RESULT,
+    R_SERIES,
+    R_METRIC,
+    R_VALUES,
+    R_PAIR,
+    R_WARN,
+    R_INFO,
+    R_NAMES
+};
+enum key {
+    K_OTHER,
+    K_STATUS,
+    K_DATA,
+    K_ERRTYPE,
+    K_ERROR,
+    K_WARNINGS,
+    K_INFOS,
+    K_RTYPE,
+    K_RESULT,
+    K_METRIC,
+    K_VALUES,
+    K_VALUE
+};
 /* Grammar states: what a frame expects next. */
 enum st { S_KEY_OR_END, S_KEY, S_COLON, S_VALUE, S_COMMA_OR_END, S_VAL_OR_END };
 /* Series targets. */
@@ -331,11 +354,15 @@ static int wanted_label(const ag__prom_parser *p, const char *k, size_t n)
     if (KEYIS("namespace") || KEYIS("pod"))
         return 1;
     switch (p->kind) {
-    case AG_PROM_LABELS: return n > 6 && memcmp(k, "label_", 6) == 0;
-    case AG_PROM_OWNER: return KEYIS("owner_kind") || KEYIS("owner_name");
+    case AG_PROM_LABELS:
+        return n > 6 && memcmp(k, "label_", 6) == 0;
+    case AG_PROM_OWNER:
+        return KEYIS("owner_kind") || KEYIS("owner_name");
     case AG_PROM_REQUESTS:
-    case AG_PROM_LIMITS: return KEYIS("container") || KEYIS("resource");
-    default: return KEYIS("container");
+    case AG_PROM_LIMITS:
+        return KEYIS("container") || KEYIS("resource");
+    default:
+        return KEYIS("container");
     }
 #undef KEYIS
 }
@@ -463,8 +490,12 @@ static ag_err apply(ag__prom_parser *p, int64_t t, double v, uint64_t at)
     ag_err rc = AG_OK;
 
     switch (p->kind) {
-    case AG_PROM_CPU_RATE: rc = ag_samples_push(&c->usage[AG_CPU], t, v); break;
-    case AG_PROM_MEMORY: rc = ag_samples_push(&c->usage[AG_MEMORY], t, v); break;
+    case AG_PROM_CPU_RATE:
+        rc = ag_samples_push(&c->usage[AG_CPU], t, v);
+        break;
+    case AG_PROM_MEMORY:
+        rc = ag_samples_push(&c->usage[AG_MEMORY], t, v);
+        break;
     case AG_PROM_OOM_COUNTER:
         if (!isfinite(v) || v < 0)
             break;
@@ -479,7 +510,8 @@ static ag_err apply(ag__prom_parser *p, int64_t t, double v, uint64_t at)
     case AG_PROM_LIMITS:
         ag__rd_set_spec(c, p->kind == AG_PROM_LIMITS, (ag_resource)p->res, v, t, p->st);
         break;
-    default: break;
+    default:
+        break;
     }
     if (rc != AG_OK)
         return fail(p, AG_ENOMEM, at, "out of memory");
@@ -543,12 +575,18 @@ static ag__prom_frame *top(ag__prom_parser *p)
 static const char *what_expected(const ag__prom_frame *f)
 {
     switch (f->st) {
-    case S_KEY_OR_END: return "expected a key or '}'";
-    case S_KEY: return "expected a key";
-    case S_COLON: return "expected ':'";
-    case S_VALUE: return "expected a value";
-    case S_VAL_OR_END: return "expected a value or ']'";
-    default: return f->type == '{' ? "expected ',' or '}'" : "expected ',' or ']'";
+    case S_KEY_OR_END:
+        return "expected a key or '}'";
+    case S_KEY:
+        return "expected a key";
+    case S_COLON:
+        return "expected ':'";
+    case S_VALUE:
+        return "expected a value";
+    case S_VAL_OR_END:
+        return "expected a value or ']'";
+    default:
+        return f->type == '{' ? "expected ',' or '}'" : "expected ',' or ']'";
     }
 }
 
@@ -602,7 +640,8 @@ static int child_role(ag__prom_parser *p, const ag__prom_frame *f, int c, uint64
         break;
     case R_SERIES:
         if (f->key == K_METRIC)
-            return c == '{' ? R_METRIC : (fail(p, AG_EPARSE, pos, "\"metric\" is not an object"), -1);
+            return c == '{' ? R_METRIC
+                            : (fail(p, AG_EPARSE, pos, "\"metric\" is not an object"), -1);
         if (f->key == K_VALUES && c == '[')
             return R_VALUES;
         if (f->key == K_VALUE && c == '[') {
@@ -618,9 +657,13 @@ static int child_role(ag__prom_parser *p, const ag__prom_frame *f, int c, uint64
             return R_PAIR;
         }
         break;
-    case R_METRIC: fail(p, AG_EPARSE, pos, "label value is not a string"); return -1;
-    case R_PAIR: break;
-    default: return R_SKIP;
+    case R_METRIC:
+        fail(p, AG_EPARSE, pos, "label value is not a string");
+        return -1;
+    case R_PAIR:
+        break;
+    default:
+        return R_SKIP;
     }
     fail(p, AG_EPARSE, pos, "unexpected '%c' where [timestamp, \"value\"] or a series was expected",
          c);
@@ -670,7 +713,9 @@ static ag_err close_value(ag__prom_parser *p, int c, uint64_t pos)
             return fail(p, AG_EPARSE, pos, "expected [timestamp, \"value\"]");
         rc = emit(p, p->pair_t, p->pair_v, pos);
         break;
-    case R_SERIES: rc = series_end(p, pos); break;
+    case R_SERIES:
+        rc = series_end(p, pos);
+        break;
     case R_RESULT:
         if (f->key) { /* a scalar result: [ts, "v"] */
             if (f->key != 3 || f->idx != 2)
@@ -682,8 +727,11 @@ static ag_err close_value(ag__prom_parser *p, int c, uint64_t pos)
             }
         }
         break;
-    case R_TOP: p->done = 1; break;
-    default: break;
+    case R_TOP:
+        p->done = 1;
+        break;
+    default:
+        break;
     }
     p->depth--;
     return rc;
@@ -694,23 +742,35 @@ static int key_id(int role, const char *s, size_t n)
 #define IS(lit) (n == sizeof(lit) - 1 && memcmp(s, lit, n) == 0)
     switch (role) {
     case R_TOP:
-        if (IS("status")) return K_STATUS;
-        if (IS("data")) return K_DATA;
-        if (IS("errorType")) return K_ERRTYPE;
-        if (IS("error")) return K_ERROR;
-        if (IS("warnings")) return K_WARNINGS;
-        if (IS("infos")) return K_INFOS;
+        if (IS("status"))
+            return K_STATUS;
+        if (IS("data"))
+            return K_DATA;
+        if (IS("errorType"))
+            return K_ERRTYPE;
+        if (IS("error"))
+            return K_ERROR;
+        if (IS("warnings"))
+            return K_WARNINGS;
+        if (IS("infos"))
+            return K_INFOS;
         break;
     case R_DATA:
-        if (IS("resultType")) return K_RTYPE;
-        if (IS("result")) return K_RESULT;
+        if (IS("resultType"))
+            return K_RTYPE;
+        if (IS("result"))
+            return K_RESULT;
         break;
     case R_SERIES:
-        if (IS("metric")) return K_METRIC;
-        if (IS("values")) return K_VALUES;
-        if (IS("value")) return K_VALUE;
+        if (IS("metric"))
+            return K_METRIC;
+        if (IS("values"))
+            return K_VALUES;
+        if (IS("value"))
+            return K_VALUE;
         break;
-    default: break;
+    default:
+        break;
     }
     return K_OTHER;
 #undef IS
@@ -798,22 +858,27 @@ static ag_err on_string(ag__prom_parser *p, const char *s, size_t n, uint64_t po
         if (f->key == K_RTYPE)
             copy_text(p->result_type, sizeof p->result_type, s, n);
         return AG_OK;
-    case R_METRIC: return add_label(p, s, n, pos);
+    case R_METRIC:
+        return add_label(p, s, n, pos);
     case R_PAIR:
-    case R_RESULT: return pair_elem(p, f, idx, s, n, pos);
+    case R_RESULT:
+        return pair_elem(p, f, idx, s, n, pos);
     case R_WARN:
     case R_INFO:
         p->nwarnings++;
         warnf(p, "%s: Prometheus %s: %.*s", p->what, f->role == R_WARN ? "warning" : "info",
               (int)(n > 800 ? 800 : n), s);
         return AG_OK;
-    case R_NAMES: return add_name(p, s, n, pos);
-    case R_VALUES: return fail(p, AG_EPARSE, pos, "expected [timestamp, \"value\"]");
+    case R_NAMES:
+        return add_name(p, s, n, pos);
+    case R_VALUES:
+        return fail(p, AG_EPARSE, pos, "expected [timestamp, \"value\"]");
     case R_SERIES:
         if (f->key == K_METRIC || f->key == K_VALUES || f->key == K_VALUE)
             return fail(p, AG_EPARSE, pos, "unexpected string in a series");
         return AG_OK;
-    default: return AG_OK;
+    default:
+        return AG_OK;
     }
 }
 
@@ -839,14 +904,17 @@ static ag_err on_bare(ag__prom_parser *p, const char *s, size_t n, uint64_t pos)
         if (!num)
             return fail(p, AG_EPARSE, pos, "expected [timestamp, \"value\"]");
         return pair_elem(p, f, idx, s, n, pos);
-    case R_METRIC: return fail(p, AG_EPARSE, pos, "label value is not a string");
-    case R_VALUES: return fail(p, AG_EPARSE, pos, "expected [timestamp, \"value\"]");
+    case R_METRIC:
+        return fail(p, AG_EPARSE, pos, "label value is not a string");
+    case R_VALUES:
+        return fail(p, AG_EPARSE, pos, "expected [timestamp, \"value\"]");
     case R_SERIES:
         if (f->key == K_METRIC || f->key == K_VALUES || f->key == K_VALUE)
-            return fail(p, AG_EPARSE, pos, "unexpected '%.*s' in a series",
-                        (int)(n > 40 ? 40 : n), s);
+            return fail(p, AG_EPARSE, pos, "unexpected '%.*s' in a series", (int)(n > 40 ? 40 : n),
+                        s);
         return AG_OK;
-    default: return AG_OK;
+    default:
+        return AG_OK;
     }
 }
 
@@ -929,14 +997,30 @@ static ag_err unescape(ag__prom_parser *p, const char *s, size_t n, uint64_t pos
         if (++s >= e)
             return fail(p, AG_EPARSE, pos, "bad escape in string");
         switch (*s++) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '/': *o++ = '/'; break;
-        case 'b': *o++ = '\b'; break;
-        case 'f': *o++ = '\f'; break;
-        case 'n': *o++ = '\n'; break;
-        case 'r': *o++ = '\r'; break;
-        case 't': *o++ = '\t'; break;
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '/':
+            *o++ = '/';
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
         case 'u':
             if (hex4(s, e, &cp) != 0)
                 return fail(p, AG_EPARSE, pos, "bad \\u escape in string");
@@ -950,7 +1034,8 @@ static ag_err unescape(ag__prom_parser *p, const char *s, size_t n, uint64_t pos
             }
             put_utf8(&o, cp);
             break;
-        default: return fail(p, AG_EPARSE, pos, "bad escape '\\%c' in string", s[-1]);
+        default:
+            return fail(p, AG_EPARSE, pos, "bad escape '\\%c' in string", s[-1]);
         }
     }
     p->sbuf.len = (size_t)(o - p->sbuf.p);
@@ -1064,7 +1149,8 @@ static const char *fast_pair(ag__prom_parser *p, const char *s, const char *e, u
     t1 = t0;
     while (t1 < e && ((*t1 >= '0' && *t1 <= '9') || *t1 == '.'))
         t1++;
-    if (t1 + 2 >= e || t1[0] != ',' || t1[1] != '"' || (t0[0] == '0' && t1 - t0 > 1 && t0[1] != '.'))
+    if (t1 + 2 >= e || t1[0] != ',' || t1[1] != '"' ||
+        (t0[0] == '0' && t1 - t0 > 1 && t0[1] != '.'))
         return NULL; /* leading zeros are not JSON: let the general path complain */
     v0 = t1 + 2;
     v1 = v0;
@@ -1096,7 +1182,9 @@ ag_err ag__prom_parser_feed(ag__prom_parser *p, const char *buf, size_t len)
         case ' ':
         case '\t':
         case '\n':
-        case '\r': s++; break;
+        case '\r':
+            s++;
+            break;
         case '[':
             if (p->depth && p->stk[p->depth - 1].role == R_VALUES &&
                 p->stk[p->depth - 1].st != S_COMMA_OR_END) {
@@ -1112,11 +1200,20 @@ ag_err ag__prom_parser_feed(ag__prom_parser *p, const char *buf, size_t len)
             open_value(p, c, at(p, buf, s));
             s++;
             break;
-        case '{': open_value(p, c, at(p, buf, s)); s++; break;
+        case '{':
+            open_value(p, c, at(p, buf, s));
+            s++;
+            break;
         case '}':
-        case ']': close_value(p, c, at(p, buf, s)); s++; break;
+        case ']':
+            close_value(p, c, at(p, buf, s));
+            s++;
+            break;
         case ':':
-        case ',': on_punct(p, c, at(p, buf, s)); s++; break;
+        case ',':
+            on_punct(p, c, at(p, buf, s));
+            s++;
+            break;
         case '"': {
             const char *q = s + 1;
             int has_esc = 0;
@@ -1182,8 +1279,8 @@ ag_err ag__prom_parser_end(ag__prom_parser *p)
                     p->off == 0 ? "empty response" : "truncated response: JSON incomplete");
     if (p->status == -1) {
         ag_errinfo_set(p->ei, "%s: Prometheus error%s%s%s: %s", p->what,
-                       p->error_type[0] ? " (" : "", p->error_type,
-                       p->error_type[0] ? ")" : "", p->error[0] ? p->error : "no detail");
+                       p->error_type[0] ? " (" : "", p->error_type, p->error_type[0] ? ")" : "",
+                       p->error[0] ? p->error : "no detail");
         return p->err = AG_EPROM;
     }
     if (p->status == 0)

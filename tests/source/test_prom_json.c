@@ -48,9 +48,9 @@ static void test_matrix(void **state)
     ag_container *c;
     (void)state;
 
-    assert_int_equal(ag_prom_parse_response(ds, AG_PROM_CPU_RATE, MATRIX, strlen(MATRIX), NULL,
-                                            &st, NULL, &ei),
-                     AG_OK);
+    assert_int_equal(
+        ag_prom_parse_response(ds, AG_PROM_CPU_RATE, MATRIX, strlen(MATRIX), NULL, &st, NULL, &ei),
+        AG_OK);
     assert_int_equal(ag_dataset_count(ds), 2); /* POD and "" skipped */
     c = find(ds, "shop", "api-7d9f8b6c5-x2x7q", "api");
     assert_non_null(c);
@@ -97,7 +97,8 @@ static void test_scalar(void **state)
                      "\"result\":[1700000000,\"15\"]}}";
     const char *vec = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":"
                       "[{\"metric\":{},\"value\":[1700000000,\"241\"]}]}}";
-    const char *empty = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}";
+    const char *empty =
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}";
     const char *two = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
                       "{\"metric\":{\"a\":\"1\"},\"value\":[1,\"1\"]},"
                       "{\"metric\":{\"a\":\"2\"},\"value\":[1,\"2\"]}]}}";
@@ -105,21 +106,19 @@ static void test_scalar(void **state)
     ag_errinfo ei;
     (void)state;
 
-    assert_int_equal(ag_prom_parse_response(NULL, AG_PROM_SCALAR, sc, strlen(sc), NULL, NULL, &v,
-                                            &ei),
-                     AG_OK);
+    assert_int_equal(
+        ag_prom_parse_response(NULL, AG_PROM_SCALAR, sc, strlen(sc), NULL, NULL, &v, &ei), AG_OK);
     assert_true(v == 15.0);
-    assert_int_equal(ag_prom_parse_response(NULL, AG_PROM_SCALAR, vec, strlen(vec), NULL, NULL,
-                                            &v, &ei),
-                     AG_OK);
+    assert_int_equal(
+        ag_prom_parse_response(NULL, AG_PROM_SCALAR, vec, strlen(vec), NULL, NULL, &v, &ei), AG_OK);
     assert_true(v == 241.0);
-    assert_int_equal(ag_prom_parse_response(NULL, AG_PROM_SCALAR, empty, strlen(empty), NULL,
-                                            NULL, &v, &ei),
-                     AG_OK);
+    assert_int_equal(
+        ag_prom_parse_response(NULL, AG_PROM_SCALAR, empty, strlen(empty), NULL, NULL, &v, &ei),
+        AG_OK);
     assert_true(isnan(v));
-    assert_int_equal(ag_prom_parse_response(NULL, AG_PROM_SCALAR, two, strlen(two), NULL, NULL,
-                                            &v, &ei),
-                     AG_EPARSE);
+    assert_int_equal(
+        ag_prom_parse_response(NULL, AG_PROM_SCALAR, two, strlen(two), NULL, NULL, &v, &ei),
+        AG_EPARSE);
     assert_non_null(strstr(ei.msg, "single number"));
 }
 
@@ -174,10 +173,11 @@ static void test_warnings(void **state)
 
 static void test_escapes(void **state)
 {
-    const char *j = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-                    "{\"metric\":{\"namespace\":\"caf\\u00e9\",\"pod\":\"p\\ud83d\\ude00\\\"q\\\\\","
-                    "\"label_team\":\"a\\/b\\n\",\"label_x\\u0041\":\"\\ud800z\"},"
-                    "\"value\":[1,\"1\"]}]}}";
+    const char *j =
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+        "{\"metric\":{\"namespace\":\"caf\\u00e9\",\"pod\":\"p\\ud83d\\ude00\\\"q\\\\\","
+        "\"label_team\":\"a\\/b\\n\",\"label_x\\u0041\":\"\\ud800z\"},"
+        "\"value\":[1,\"1\"]}]}}";
     ag_dataset *ds = ag_dataset_new();
     ag_errinfo ei;
     const char *k = NULL, *n = NULL;
@@ -201,10 +201,11 @@ static void test_key_order(void **state)
 {
     /* data before status, values before metric, resultType after result,
      * unknown keys and whitespace everywhere. */
-    const char *j = " {\n \"data\" : { \"result\" : [ { \"values\" : [ [ 1700000000 , \"3\" ] ,"
-                    "[1700000015,\"4\"] ] , \"extra\": {\"x\":[1,2,{\"y\":null}]},"
-                    " \"metric\" : { \"container\":\"c\", \"pod\" : \"p\", \"namespace\":\"n\" } } ] ,"
-                    " \"resultType\" : \"matrix\" } , \"status\" : \"success\" } \n";
+    const char *j =
+        " {\n \"data\" : { \"result\" : [ { \"values\" : [ [ 1700000000 , \"3\" ] ,"
+        "[1700000015,\"4\"] ] , \"extra\": {\"x\":[1,2,{\"y\":null}]},"
+        " \"metric\" : { \"container\":\"c\", \"pod\" : \"p\", \"namespace\":\"n\" } } ] ,"
+        " \"resultType\" : \"matrix\" } , \"status\" : \"success\" } \n";
     ag_dataset *ds = ag_dataset_new();
     ag_errinfo ei;
     ag_container *c;
@@ -352,8 +353,10 @@ static void test_caps(void **state)
     (void)state;
 
     assert_non_null(j);
-    snprintf(j, 4096, "{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":"
-                      "{\"namespace\":\"%0300d\"}}]}}", 7);
+    snprintf(j, 4096,
+             "{\"status\":\"success\",\"data\":{\"result\":[{\"metric\":"
+             "{\"namespace\":\"%0300d\"}}]}}",
+             7);
     o.max_line = 100; /* label values longer than 100 bytes are refused */
     assert_int_equal(
         ag_prom_parse_response(ds, AG_PROM_CPU_RATE, j, strlen(j), &o, NULL, NULL, &ei),
@@ -390,19 +393,21 @@ static void test_caps(void **state)
 
 static void test_metadata_kinds(void **state)
 {
-    const char *owner = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-                        "{\"metric\":{\"namespace\":\"n\",\"pod\":\"api-5d8f7c9b4-x2x7q\","
-                        "\"owner_kind\":\"ReplicaSet\",\"owner_name\":\"api-5d8f7c9b4\","
-                        "\"owner_is_controller\":\"true\"},\"value\":[1,\"1\"]},"
-                        "{\"metric\":{\"namespace\":\"n\",\"pod\":\"lonely\",\"owner_kind\":\"<none>\","
-                        "\"owner_name\":\"<none>\"},\"value\":[1,\"1\"]}]}}";
-    const char *req = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
-                      "{\"metric\":{\"namespace\":\"n\",\"pod\":\"p\",\"container\":\"c\","
-                      "\"resource\":\"cpu\",\"unit\":\"core\"},\"value\":[1700000000,\"0.25\"]},"
-                      "{\"metric\":{\"namespace\":\"n\",\"pod\":\"p\",\"container\":\"c\","
-                      "\"resource\":\"memory\",\"unit\":\"byte\"},\"value\":[1700000000,\"268435456\"]},"
-                      "{\"metric\":{\"namespace\":\"n\",\"pod\":\"p\",\"container\":\"c\","
-                      "\"resource\":\"nvidia.com/gpu\"},\"value\":[1700000000,\"1\"]}]}}";
+    const char *owner =
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+        "{\"metric\":{\"namespace\":\"n\",\"pod\":\"api-5d8f7c9b4-x2x7q\","
+        "\"owner_kind\":\"ReplicaSet\",\"owner_name\":\"api-5d8f7c9b4\","
+        "\"owner_is_controller\":\"true\"},\"value\":[1,\"1\"]},"
+        "{\"metric\":{\"namespace\":\"n\",\"pod\":\"lonely\",\"owner_kind\":\"<none>\","
+        "\"owner_name\":\"<none>\"},\"value\":[1,\"1\"]}]}}";
+    const char *req =
+        "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+        "{\"metric\":{\"namespace\":\"n\",\"pod\":\"p\",\"container\":\"c\","
+        "\"resource\":\"cpu\",\"unit\":\"core\"},\"value\":[1700000000,\"0.25\"]},"
+        "{\"metric\":{\"namespace\":\"n\",\"pod\":\"p\",\"container\":\"c\","
+        "\"resource\":\"memory\",\"unit\":\"byte\"},\"value\":[1700000000,\"268435456\"]},"
+        "{\"metric\":{\"namespace\":\"n\",\"pod\":\"p\",\"container\":\"c\","
+        "\"resource\":\"nvidia.com/gpu\"},\"value\":[1700000000,\"1\"]}]}}";
     const char *lim = "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
                       "{\"metric\":{\"namespace\":\"n\",\"pod\":\"p\",\"container\":\"c\","
                       "\"resource\":\"cpu\"},\"value\":[1700000000,\"1\"]}]}}";
@@ -460,9 +465,23 @@ static void test_label_values(void **state)
 
 static void test_numbers(void **state)
 {
-    static const char *ok[] = {"0", "1", "-1", "0.1", "1e-3", "1E+10", "123456789012345678901",
-                               "0.1234567890123456789", "3.14159", "1e22", "1e23", "4.9e-324",
-                               "1.7976931348623157e308", "-0", ".5", "5.", "0.000001234"};
+    static const char *ok[] = {"0",
+                               "1",
+                               "-1",
+                               "0.1",
+                               "1e-3",
+                               "1E+10",
+                               "123456789012345678901",
+                               "0.1234567890123456789",
+                               "3.14159",
+                               "1e22",
+                               "1e23",
+                               "4.9e-324",
+                               "1.7976931348623157e308",
+                               "-0",
+                               ".5",
+                               "5.",
+                               "0.000001234"};
     static const char *bad[] = {"", "x", "1.2.3", "0x10", "1e", "--1", "+", "1 ", "NaNx", "In"};
     double v;
     int64_t t;
@@ -510,13 +529,13 @@ static void test_numbers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matrix),         cmocka_unit_test(test_vector_memory),
-        cmocka_unit_test(test_scalar),         cmocka_unit_test(test_error_envelope),
-        cmocka_unit_test(test_warnings),       cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_key_order),      cmocka_unit_test(test_chunked_same),
-        cmocka_unit_test(test_truncated),      cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_caps),           cmocka_unit_test(test_metadata_kinds),
-        cmocka_unit_test(test_label_values),   cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_matrix),       cmocka_unit_test(test_vector_memory),
+        cmocka_unit_test(test_scalar),       cmocka_unit_test(test_error_envelope),
+        cmocka_unit_test(test_warnings),     cmocka_unit_test(test_escapes),
+        cmocka_unit_test(test_key_order),    cmocka_unit_test(test_chunked_same),
+        cmocka_unit_test(test_truncated),    cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_caps),         cmocka_unit_test(test_metadata_kinds),
+        cmocka_unit_test(test_label_values), cmocka_unit_test(test_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

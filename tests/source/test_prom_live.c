@@ -30,11 +30,11 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 
-#define T0 1700006400LL  /* a multiple of one hour */
-#define NPTS 2881        /* two days at 60 s, both ends included */
+#define T0 1700006400LL /* a multiple of one hour */
+#define NPTS 2881       /* two days at 60 s, both ends included */
 #define TEND (T0 + 60LL * (NPTS - 1))
 #define SLOW_T0 (T0 - 3 * 86400LL)
-#define SLOW_N 577       /* two days at 300 s */
+#define SLOW_N 577 /* two days at 300 s */
 #define SLOW_TEND (SLOW_T0 + 300LL * (SLOW_N - 1))
 
 static pid_t g_pid = -1;
@@ -208,34 +208,42 @@ static void write_om(FILE *f)
             else if (i > c->first)
                 v += 60 * c->base_cores * (0.5 + rnd());
             g_counter[k][i] = v;
-            fprintf(f,
-                    "container_cpu_usage_seconds_total{namespace=\"%s\",pod=\"%s\",container=\"%s\","
-                    "image=\"x\"} %.17g %lld\n",
-                    c->ns, c->pod, c->container, v, T0 + 60LL * i);
+            fprintf(
+                f,
+                "container_cpu_usage_seconds_total{namespace=\"%s\",pod=\"%s\",container=\"%s\","
+                "image=\"x\"} %.17g %lld\n",
+                c->ns, c->pod, c->container, v, T0 + 60LL * i);
         }
     }
     for (int i = 0; i < NPTS; i++) /* the pause container: ignored by both readers */
-        fprintf(f, "container_cpu_usage_seconds_total{namespace=\"shop\",pod=\"web-0\","
-                   "container=\"POD\"} %d %lld\n", i, T0 + 60LL * i);
+        fprintf(f,
+                "container_cpu_usage_seconds_total{namespace=\"shop\",pod=\"web-0\","
+                "container=\"POD\"} %d %lld\n",
+                i, T0 + 60LL * i);
     {
         double v = 0;
         for (int i = 0; i < SLOW_N; i++) {
             v += 300 * 0.3 * rnd();
-            fprintf(f, "container_cpu_usage_seconds_total{namespace=\"slow\",pod=\"batch-0\","
-                       "container=\"worker\"} %.17g %lld\n", v, SLOW_T0 + 300LL * i);
+            fprintf(f,
+                    "container_cpu_usage_seconds_total{namespace=\"slow\",pod=\"batch-0\","
+                    "container=\"worker\"} %.17g %lld\n",
+                    v, SLOW_T0 + 300LL * i);
         }
     }
     fprintf(f, "# TYPE container_memory_working_set_bytes gauge\n");
     for (size_t k = 0; k < NCONT; k++) {
         const gen_cont *c = &CONTS[k];
         for (int i = c->first; i < NPTS; i++)
-            fprintf(f, "container_memory_working_set_bytes{namespace=\"%s\",pod=\"%s\","
-                       "container=\"%s\"} %.0f %lld\n",
+            fprintf(f,
+                    "container_memory_working_set_bytes{namespace=\"%s\",pod=\"%s\","
+                    "container=\"%s\"} %.0f %lld\n",
                     c->ns, c->pod, c->container, c->mem * (0.8 + 0.4 * rnd()), T0 + 60LL * i);
     }
     for (int i = 0; i < SLOW_N; i++)
-        fprintf(f, "container_memory_working_set_bytes{namespace=\"slow\",pod=\"batch-0\","
-                   "container=\"worker\"} %.0f %lld\n", 5e8 * (0.5 + rnd()), SLOW_T0 + 300LL * i);
+        fprintf(f,
+                "container_memory_working_set_bytes{namespace=\"slow\",pod=\"batch-0\","
+                "container=\"worker\"} %.0f %lld\n",
+                5e8 * (0.5 + rnd()), SLOW_T0 + 300LL * i);
     fprintf(f, "# TYPE container_oom_events counter\n");
     {
         int oom = 0;
@@ -244,26 +252,32 @@ static void write_om(FILE *f)
                 oom++;
             if (i == 2000)
                 oom = 0; /* restart */
-            fprintf(f, "container_oom_events_total{namespace=\"data\",pod=\"db-0\",container=\"pg\"} "
-                       "%d %lld\n", oom, T0 + 60LL * i);
+            fprintf(f,
+                    "container_oom_events_total{namespace=\"data\",pod=\"db-0\",container=\"pg\"} "
+                    "%d %lld\n",
+                    oom, T0 + 60LL * i);
         }
     }
     fprintf(f, "# TYPE kube_pod_owner gauge\n");
     {
-        static const char *own[][4] = {{"shop", "api-5d8f7c9b4-x2x7q", "ReplicaSet", "api-5d8f7c9b4"},
-                                       {"shop", "web-0", "StatefulSet", "web"},
-                                       {"shop", "web-1", "StatefulSet", "web"},
-                                       {"data", "db-0", "StatefulSet", "db"}};
+        static const char *own[][4] = {
+            {"shop", "api-5d8f7c9b4-x2x7q", "ReplicaSet", "api-5d8f7c9b4"},
+            {"shop", "web-0", "StatefulSet", "web"},
+            {"shop", "web-1", "StatefulSet", "web"},
+            {"data", "db-0", "StatefulSet", "db"}};
         for (int k = 0; k < 4; k++)
             for (int i = 0; i < NPTS; i += 10)
-                fprintf(f, "kube_pod_owner{namespace=\"%s\",pod=\"%s\",owner_kind=\"%s\","
-                           "owner_name=\"%s\",owner_is_controller=\"true\"} 1 %lld\n",
+                fprintf(f,
+                        "kube_pod_owner{namespace=\"%s\",pod=\"%s\",owner_kind=\"%s\","
+                        "owner_name=\"%s\",owner_is_controller=\"true\"} 1 %lld\n",
                         own[k][0], own[k][1], own[k][2], own[k][3], T0 + 60LL * i);
     }
     fprintf(f, "# TYPE kube_pod_labels gauge\n");
     for (int i = 0; i < NPTS; i += 10)
-        fprintf(f, "kube_pod_labels{namespace=\"shop\",pod=\"api-5d8f7c9b4-x2x7q\",label_app=\"api\","
-                   "label_team=\"pay\"} 1 %lld\n", T0 + 60LL * i);
+        fprintf(f,
+                "kube_pod_labels{namespace=\"shop\",pod=\"api-5d8f7c9b4-x2x7q\",label_app=\"api\","
+                "label_team=\"pay\"} 1 %lld\n",
+                T0 + 60LL * i);
     fprintf(f, "# TYPE kube_pod_container_resource_requests gauge\n");
     {
         static const struct {
@@ -275,14 +289,17 @@ static void write_om(FILE *f)
                   {"data", "db-0", "pg", "memory", 1073741824}};
         for (int k = 0; k < 4; k++)
             for (int i = 0; i < NPTS; i += 10)
-                fprintf(f, "kube_pod_container_resource_requests{namespace=\"%s\",pod=\"%s\","
-                           "container=\"%s\",resource=\"%s\"} %.17g %lld\n",
+                fprintf(f,
+                        "kube_pod_container_resource_requests{namespace=\"%s\",pod=\"%s\","
+                        "container=\"%s\",resource=\"%s\"} %.17g %lld\n",
                         rq[k].ns, rq[k].pod, rq[k].c, rq[k].res, rq[k].v, T0 + 60LL * i);
     }
     fprintf(f, "# TYPE kube_pod_container_resource_limits gauge\n");
     for (int i = 0; i < NPTS; i += 10)
-        fprintf(f, "kube_pod_container_resource_limits{namespace=\"shop\",pod=\"api-5d8f7c9b4-x2x7q\","
-                   "container=\"api\",resource=\"memory\"} 536870912 %lld\n", T0 + 60LL * i);
+        fprintf(f,
+                "kube_pod_container_resource_limits{namespace=\"shop\",pod=\"api-5d8f7c9b4-x2x7q\","
+                "container=\"api\",resource=\"memory\"} 536870912 %lld\n",
+                T0 + 60LL * i);
     fprintf(f, "# EOF\n");
 }
 
@@ -330,7 +347,7 @@ static int start_all(void **state)
     snprintf(a2, sizeof a2, "--web.listen-address=127.0.0.1:%d", g_port);
     snprintf(a3, sizeof a3, "--config.file=%s", cfg);
     {
-        char *argv[] = {"prometheus", a1, a2, a3, "--storage.tsdb.retention.time=100y",
+        char *argv[] = {"prometheus",       a1,  a2, a3, "--storage.tsdb.retention.time=100y",
                         "--log.level=warn", NULL};
         snprintf(log, sizeof log, "%s/prometheus.log", g_dir);
         g_pid = spawn(argv, log);
@@ -501,8 +518,7 @@ static void test_detects_5min_step(void **state)
     (void)state;
 
     po.ns = "slow";
-    if (ag_prom_fetch(live, &po, SLOW_T0 * 1000, SLOW_TEND * 1000, NULL, NULL, &step, &ei) !=
-        AG_OK)
+    if (ag_prom_fetch(live, &po, SLOW_T0 * 1000, SLOW_TEND * 1000, NULL, NULL, &step, &ei) != AG_OK)
         fail_msg("ag_prom_fetch: %s", ei.msg);
     assert_int_equal(step, 300000);
     assert_int_equal(ag_dataset_finish(live, SLOW_T0 * 1000, SLOW_TEND * 1000, NULL), AG_OK);
@@ -596,8 +612,8 @@ static void test_no_data(void **state)
     ag_errinfo ei;
     (void)state;
 
-    assert_int_equal(ag_prom_fetch(ds, &po, (T0 - 30 * 86400LL) * 1000,
-                                   (T0 - 29 * 86400LL) * 1000, NULL, NULL, NULL, &ei),
+    assert_int_equal(ag_prom_fetch(ds, &po, (T0 - 30 * 86400LL) * 1000, (T0 - 29 * 86400LL) * 1000,
+                                   NULL, NULL, NULL, &ei),
                      AG_ENODATA);
     assert_non_null(strstr(ei.msg, "has no container_cpu_usage_seconds_total"));
     assert_non_null(strstr(ei.msg, g_url));
