@@ -155,7 +155,10 @@ ag_dataset *ag_cli_load(const ag_cli *cli, int64_t history_ms, int64_t *start_ms
     }
     *start_ms = end - history_ms;
     *end_ms = end;
-    if (!cli->quiet)
+    if (!cli->quiet && *from_store)
+        fprintf(stderr, "augur: loaded %llu samples of %llu containers from the store\n",
+                (unsigned long long)st.samples, (unsigned long long)st.containers);
+    else if (!cli->quiet)
         ag_ingest_stats_print(&st, stderr);
 out:
     if (rc != AG_OK) {

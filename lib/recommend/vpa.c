@@ -22,6 +22,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include "augur/recommend.h"
 #include "recommend/histogram.h"
 #include "recommend/rec_int.h"
@@ -224,6 +225,35 @@ static void hist_bounds_after_adds(ag__hist *h)
         }
 }
 
+/* The hot loop of cpu_run(), within one half-life (so one scale): adds
+ * v[i] with weight wtab[i] * scale while v[i + 1] is exactly one step
+ * after v[i], at most n samples. Negative and NaN rates are counted in
+ * *dropped. Returns how many samples it took. Out of line so that it gets
+ * registers of its own. */
+static __attribute__((noinline)) size_t cpu_segment(double *w, double *total,
+                                                    const ag__hist_ifind *f, const double *wtab,
+                                                    double scale, const ag_sample *v, size_t n,
+                                                    int64_t step, size_t *dropped)
+{
+    double tot = *total;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        double cores = v[i].v, wt;
+        if (v[i + 1].t_ms - v[i].t_ms != step)
+            break; /* v[i] may share its cell */
+        if (!(cores >= 0)) {
+            (*dropped)++; /* add_cpu() drops it */
+            continue;
+        }
+        wt = wtab[i] * scale;
+        w[ag__hist_ifind_trunc(f, cores * 1000.0)] += wt;
+        tot += wt;
+    }
+    *total = tot;
+    return i;
+}
+
 /* add_cpu() for v[0], v[1], ... as long as each is followed by a sample
  * exactly one step later (so alone in its grid cell), at most n of them:
  * the cells are cell, cell + step, ..., all later than *last_start and
@@ -233,49 +263,34 @@ static size_t cpu_run(agg *a, int64_t *last_start, const ag_sample *v, size_t n,
                       int64_t step)
 {
     ag__hist *h = &a->cpu.h;
-    const ag__hist_ifind *f = a->ifind;
-    double *w = h->w;
-    const double *wtab = dtab.wtab;
     int64_t idx = (cell - a->cpu.ref_ms) / step, q = floor_div(idx, dtab.m);
-    size_t j = (size_t)(idx - q * dtab.m), m = (size_t)dtab.m, i = 0, first = n, last = n;
-    double scale = ldexp(1.0, (int)q), total = h->total;
-    uint64_t count = 0;
+    size_t j = (size_t)(idx - q * dtab.m), m = (size_t)dtab.m, i = 0, first, last, dropped = 0;
+    double scale = ldexp(1.0, (int)q);
 
     while (i < n) {
         /* one half-life of the table at a time: scale stays put */
-        size_t end = i + (m - j) < n ? i + (m - j) : n;
-        for (; i < end; i++, j++) {
-            double cores = v[i].v, wt;
-            unsigned b;
-            if (v[i + 1].t_ms - v[i].t_ms != step)
-                goto out; /* v[i] may share its cell */
-            if (!(cores >= 0))
-                continue; /* add_cpu() drops it */
-            b = ag__hist_ifind_trunc(f, cores * 1000.0);
-            wt = wtab[j] * scale;
-            w[b] += wt;
-            total += wt;
-            last = i;
-            count++;
-        }
-        if (j == m) {
-            j = 0;
-            scale *= 2;
-        }
+        size_t len = m - j < n - i ? m - j : n - i;
+        size_t took = cpu_segment(h->w, &h->total, a->ifind, dtab.wtab + j, scale, v + i, len,
+                                  step, &dropped);
+        i += took;
+        if (took < len)
+            break;
+        j = 0;
+        scale *= 2;
     }
-out:
-    h->total = total;
     hist_bounds_after_adds(h);
     a->cur_ref = INT64_MIN; /* the per-sample cursor must start afresh */
-    if (count == 0)
-        return i;
+    if (dropped == i)
+        return i; /* nothing valid */
     for (first = 0; !(v[first].v >= 0); first++)
+        ;
+    for (last = i - 1; !(v[last].v >= 0); last--)
         ;
     if (a->cpu_count == 0 || cell + (int64_t)first * step < a->first_ms)
         a->first_ms = cell + (int64_t)first * step;
     if (a->cpu_count == 0 || cell + (int64_t)last * step > a->last_ms)
         a->last_ms = cell + (int64_t)last * step;
-    a->cpu_count += count;
+    a->cpu_count += i - dropped;
     *last_start = cell + (int64_t)last * step;
     return i;
 }
@@ -417,24 +432,28 @@ static size_t mem_skip(memstate *m, const ag_sample *v, size_t i, size_t n, int6
 {
     int64_t old = m->peak > m->oom_peak ? m->peak : m->oom_peak;
     int64_t last = m->last_start, end = m->window_end;
-    /* usage > old, usage = trunc(min(x, 1e14)), is x >= old + 1 */
+    /* usage > old, usage = trunc(min(x, 1e14)), is x >= old + 1; as bits,
+     * 0 <= x < above is bits(x) < bits(above) (negatives, -0 and NaN are
+     * left to add_mem()) */
     double above = old == 0 || old >= (int64_t)MAX_AMOUNT ? INFINITY : (double)(old + 1);
-    uint64_t c = 0;
+    uint64_t above_bits;
+    size_t i0 = i;
 
     if (ag__vpa_reference || !m->have_window || end == INT64_MIN)
         return i;
     if (lim > end - 1)
         lim = end - 1;
+    memcpy(&above_bits, &above, sizeof above_bits);
     for (; i < n; i++) {
         int64_t t = v[i].t_ms;
-        double x = v[i].v;
-        if (t < last || t > lim || x >= above || x < 0)
+        uint64_t xb;
+        memcpy(&xb, &v[i].v, sizeof xb);
+        if (t < last || t > lim || xb >= above_bits)
             break;
-        last = x == x ? t : last; /* NaN: dropped, time not kept */
-        c += x == x;
+        last = t;
     }
     m->last_start = last;
-    *count += c;
+    *count += i - i0;
     return i;
 }
 
