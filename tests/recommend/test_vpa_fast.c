@@ -199,6 +199,50 @@ static void test_memory_ooms_and_zero_peaks(void **state)
     }
 }
 
+/* Deterministic memory edges: a falling staircase (each window's peak is
+ * the sample exactly at the previous window's end, below the previous
+ * peak), half-byte steps (usage > peak exactly at peak + 1 byte), and the
+ * 1e14-byte cap (a capped peak takes no bigger one). */
+static void test_memory_edges(void **state)
+{
+    ag_vpa_params p;
+    (void)state;
+    default_vpa(&p);
+    p.memory_aggregation_interval_ms = HOUR_MS;
+    for (int kind = 0; kind < 3; kind++) {
+        ag_container c;
+        ag_container *m[1] = {&c};
+        ag_wcontainer wc;
+        ag__dhist cpu, mem;
+        uint64_t n[3];
+        fx_init(&c);
+        for (int k = 0; k < 600; k++) {
+            double v = kind == 0   ? 1e10 - k * 1e6
+                       : kind == 1 ? 3e8 + k * 0.5
+                                   : (k % 7 == 0 ? 1e14 : 1.5e14 + k);
+            assert_int_equal(ag_samples_push(&c.usage[AG_MEMORY], TEST_TS + k * MIN_MS, v),
+                             AG_OK);
+        }
+        fx_wc(&wc, m, 1);
+        check_same(&p, &wc, INT64_MIN, INT64_MAX);
+        if (kind == 0) { /* the peaks are the samples 0, 60, ..., 540 */
+            int want[AG__HIST_MAX] = {0}, nonzero = 0, distinct = 0;
+            assert_int_equal(ag__vpa_hists(&p, &wc, INT64_MIN, INT64_MAX, &cpu, &mem, n), AG_OK);
+            assert_int_equal(n[1], 600);
+            for (int k = 0; k < 600; k += 60)
+                want[ag__hist_find(mem.h.o, 1e10 - k * 1e6)] = 1;
+            for (int b = 0; b < mem.h.o->n; b++) {
+                distinct += want[b];
+                nonzero += mem.h.w[b] > 0;
+                assert_true(want[b] == (mem.h.w[b] > 0));
+            }
+            assert_int_equal(nonzero, distinct);
+            assert_true(distinct >= 2);
+        }
+        fx_free(&c);
+    }
+}
+
 /* Whole-millicore bucket lookup == FindBucket(k / 1000) everywhere: every
  * k up to 2,000 cores, both sides of every threshold, random huge ones,
  * and fractions (x is truncated first). */
@@ -254,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_grid_modes),
         cmocka_unit_test(test_ref_shifts_and_odd_grids),
         cmocka_unit_test(test_memory_ooms_and_zero_peaks),
+        cmocka_unit_test(test_memory_edges),
         cmocka_unit_test(test_ifind_exact),
         cmocka_unit_test(test_ifind_refuses),
     };
