@@ -444,6 +444,21 @@ static size_t mem_skip(memstate *m, const ag_sample *v, size_t i, size_t n, int6
     if (lim > end - 1)
         lim = end - 1;
     memcpy(&above_bits, &above, sizeof above_bits);
+    /* four at a time, one branch (the common case: a whole window) */
+    while (i + 4 <= n) {
+        uint64_t xb[4];
+        const ag_sample *s = v + i;
+        memcpy(&xb[0], &s[0].v, sizeof xb[0]);
+        memcpy(&xb[1], &s[1].v, sizeof xb[1]);
+        memcpy(&xb[2], &s[2].v, sizeof xb[2]);
+        memcpy(&xb[3], &s[3].v, sizeof xb[3]);
+        if (!((s[0].t_ms >= last) & (s[1].t_ms >= s[0].t_ms) & (s[2].t_ms >= s[1].t_ms) &
+              (s[3].t_ms >= s[2].t_ms) & (s[3].t_ms <= lim) & (xb[0] < above_bits) &
+              (xb[1] < above_bits) & (xb[2] < above_bits) & (xb[3] < above_bits)))
+            break;
+        last = s[3].t_ms;
+        i += 4;
+    }
     for (; i < n; i++) {
         int64_t t = v[i].t_ms;
         uint64_t xb;

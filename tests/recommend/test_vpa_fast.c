@@ -88,8 +88,7 @@ static void assert_same_hist(const ag__dhist *a, const ag__dhist *b)
 }
 
 /* Runs wc through both paths and compares everything. */
-static void check_same(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start,
-                       int64_t now)
+static void check_same(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start, int64_t now)
 {
     ag__dhist cf, mf, cr, mr;
     uint64_t nf[3], nr[3];
@@ -199,16 +198,21 @@ static void test_memory_ooms_and_zero_peaks(void **state)
     }
 }
 
-/* Deterministic memory edges: a falling staircase (each window's peak is
- * the sample exactly at the previous window's end, below the previous
- * peak), half-byte steps (usage > peak exactly at peak + 1 byte), and the
- * 1e14-byte cap (a capped peak takes no bigger one). */
+/* Deterministic memory edges, hourly windows of 60 samples: (0) each
+ * window's peak is its first sample, exactly at the previous window's
+ * end and below the previous peak; (1) a peak of T - 1 bytes then T, the
+ * first whole byte of the next bucket (usage > peak by exactly 1 byte);
+ * (2) the 1e14-byte cap (a capped peak takes no bigger one). */
 static void test_memory_edges(void **state)
 {
+    const ag__hist_opts *o = ag__vpa_mem_opts();
+    double T = ceil(o->thr[100]);
     ag_vpa_params p;
     (void)state;
     default_vpa(&p);
     p.memory_aggregation_interval_ms = HOUR_MS;
+    assert_int_equal(ag__hist_find(o, T - 1), 99);
+    assert_int_equal(ag__hist_find(o, T), 100);
     for (int kind = 0; kind < 3; kind++) {
         ag_container c;
         ag_container *m[1] = {&c};
@@ -217,27 +221,29 @@ static void test_memory_edges(void **state)
         uint64_t n[3];
         fx_init(&c);
         for (int k = 0; k < 600; k++) {
-            double v = kind == 0   ? 1e10 - k * 1e6
-                       : kind == 1 ? 3e8 + k * 0.5
+            int w = k / 60, r = k % 60;
+            double v = kind == 0   ? (r == 0 ? 1e10 * pow(0.8, w) : 1e8)
+                       : kind == 1 ? (r == 0   ? T - 1
+                                      : r == 1 ? T
+                                               : 1e8)
                                    : (k % 7 == 0 ? 1e14 : 1.5e14 + k);
-            assert_int_equal(ag_samples_push(&c.usage[AG_MEMORY], TEST_TS + k * MIN_MS, v),
-                             AG_OK);
+            assert_int_equal(ag_samples_push(&c.usage[AG_MEMORY], TEST_TS + k * MIN_MS, v), AG_OK);
         }
         fx_wc(&wc, m, 1);
         check_same(&p, &wc, INT64_MIN, INT64_MAX);
-        if (kind == 0) { /* the peaks are the samples 0, 60, ..., 540 */
-            int want[AG__HIST_MAX] = {0}, nonzero = 0, distinct = 0;
-            assert_int_equal(ag__vpa_hists(&p, &wc, INT64_MIN, INT64_MAX, &cpu, &mem, n), AG_OK);
-            assert_int_equal(n[1], 600);
-            for (int k = 0; k < 600; k += 60)
-                want[ag__hist_find(mem.h.o, 1e10 - k * 1e6)] = 1;
-            for (int b = 0; b < mem.h.o->n; b++) {
-                distinct += want[b];
-                nonzero += mem.h.w[b] > 0;
-                assert_true(want[b] == (mem.h.w[b] > 0));
-            }
-            assert_int_equal(nonzero, distinct);
-            assert_true(distinct >= 2);
+        assert_int_equal(ag__vpa_hists(&p, &wc, INT64_MIN, INT64_MAX, &cpu, &mem, n), AG_OK);
+        assert_int_equal(n[1], 600);
+        if (kind == 0) { /* the peaks are the samples 0, 60, ..., 540 only */
+            int want[AG__HIST_MAX] = {0};
+            for (int w = 0; w < 10; w++)
+                want[ag__hist_find(o, 1e10 * pow(0.8, w))] = 1;
+            for (int b = 0; b < o->n; b++)
+                assert_int_equal(want[b], mem.h.w[b] > 0);
+        } else if (kind == 1) { /* every window's peak moved up to T */
+            assert_true(mem.h.w[99] == 0);
+            assert_true(mem.h.w[100] > 0);
+            assert_int_equal(mem.h.minb, 100);
+            assert_int_equal(mem.h.maxb, 100);
         }
         fx_free(&c);
     }
