@@ -482,7 +482,8 @@ typedef struct plan {
     int64_t start, end; /* aligned range */
     int64_t step, interval;
     int irate;
-    int64_t window_s;   /* rate / irate window */
+    int64_t window_ms;  /* rate / irate window */
+    int64_t mem_window_ms; /* max_over_time window for memory */
     int64_t lookback_s; /* whole window, for last_over_time */
     size_t max_points;
 } plan;
@@ -521,14 +522,16 @@ static ag_err fetch_namespace(fetch *f, ag_dataset *ds, const plan *pl, const ch
     if (rc == AG_OK)
         rc = ag__buf_printf(&q,
                             "max by (namespace,pod,container) (%s(container_cpu_usage_seconds_total"
-                            "{%s}[%llds]))",
-                            pl->irate ? "irate" : "rate", m.p, (long long)pl->window_s);
+                            "{%s}[%lldms]))",
+                            pl->irate ? "irate" : "rate", m.p, (long long)pl->window_ms);
     if (rc == AG_OK)
         rc = range_chunks(f, ds, pl, AG_PROM_CPU_RATE, q.p, usage_points);
     ag__buf_reset(&q);
     if (rc == AG_OK)
-        rc = ag__buf_printf(
-            &q, "max by (namespace,pod,container) (container_memory_working_set_bytes{%s})", m.p);
+        rc = ag__buf_printf(&q,
+                            "max by (namespace,pod,container) "
+                            "(max_over_time(container_memory_working_set_bytes{%s}[%lldms]))",
+                            m.p, (long long)pl->mem_window_ms);
     if (rc == AG_OK)
         rc = range_chunks(f, ds, pl, AG_PROM_MEMORY, q.p, usage_points);
     ag__buf_reset(&q);
@@ -563,18 +566,27 @@ static ag_err make_plan(fetch *f, plan *pl, const char *ns, int64_t t0, int64_t 
     if (rc != AG_OK)
         return rc;
     pl->step = po->step_ms > 0 ? po->step_ms : pl->interval;
+    /* Windows end 1 ms short of a whole number of steps, so a window holds
+     * the samples in (t - k*step, t] under both the closed ranges of
+     * Prometheus 2 and the left-open ones of Prometheus 3, and a series that
+     * stopped (a pod replaced in a rollout) yields no trailing repeats. */
     if (pl->step <= pl->interval) {
-        /* irate over the last two samples of a few intervals: at the scrape
-         * step this is exactly the offline (v2-v1)/(t2-t1) counter rate. */
+        /* irate over the last two samples: at the scrape step this is
+         * exactly the offline (v2-v1)/(t2-t1) counter rate. */
         pl->irate = 1;
-        pl->window_s = 3 * ((pl->interval > pl->step ? pl->interval : pl->step) + 999) / 1000;
+        pl->window_ms = 2 * pl->interval - 1;
+        pl->mem_window_ms = pl->interval - 1;
     } else {
-        /* A coarser step averages, as the VPA's Prometheus history provider
-         * does; at least two intervals so every window holds two samples. */
+        /* A coarser step averages CPU, as the VPA's Prometheus history
+         * provider does (at least two intervals so every window holds two
+         * samples), and keeps the memory peak of each step. */
         int64_t w = pl->step > 2 * pl->interval ? pl->step : 2 * pl->interval;
         pl->irate = 0;
-        pl->window_s = (w + 999) / 1000;
+        pl->window_ms = w;
+        pl->mem_window_ms = pl->step - 1;
     }
+    if (pl->mem_window_ms < 1)
+        pl->mem_window_ms = 1;
     pl->max_points = po->max_points >= 2 ? po->max_points : DEFAULT_MAX_POINTS;
     /* Every chunk evaluates on the same grid: multiples of the step. */
     pl->start = -floor_div(-t0, pl->step) * pl->step;

@@ -174,14 +174,21 @@ typedef struct gen_cont {
     const char *ns, *pod, *container;
     int first, reset; /* first sample index; counter reset index or -1 */
     double base_cores, mem;
+    int last; /* one past the last sample index; 0 = to the end */
 } gen_cont;
 
+/* One past a container's last sample index. */
+#define GEN_END(c) ((c)->last ? (c)->last : NPTS)
+
 static const gen_cont CONTS[] = {
-    {"shop", "api-5d8f7c9b4-x2x7q", "api", 0, 1000, 0.25, 200e6},
-    {"shop", "api-5d8f7c9b4-x2x7q", "istio-proxy", 0, -1, 0.02, 60e6},
-    {"shop", "web-0", "web", 0, -1, 0.1, 120e6},
-    {"shop", "web-1", "web", 1440, -1, 0.1, 120e6},
-    {"data", "db-0", "pg", 0, 2000, 1.0, 900e6},
+    {"shop", "api-5d8f7c9b4-x2x7q", "api", 0, 1000, 0.25, 200e6, 0},
+    {"shop", "api-5d8f7c9b4-x2x7q", "istio-proxy", 0, -1, 0.02, 60e6, 0},
+    {"shop", "web-0", "web", 0, -1, 0.1, 120e6, 0},
+    {"shop", "web-1", "web", 1440, -1, 0.1, 120e6, 0},
+    {"data", "db-0", "pg", 0, 2000, 1.0, 900e6, 0},
+    /* replaced half-way (a rollout): the live reader must not repeat its
+     * last values after it stops */
+    {"shop", "api-5d8f7c9b4-old7z", "api", 0, -1, 0.2, 180e6, 1500},
 };
 #define NCONT (sizeof CONTS / sizeof CONTS[0])
 
@@ -202,7 +209,7 @@ static void write_om(FILE *f)
     for (size_t k = 0; k < NCONT; k++) {
         const gen_cont *c = &CONTS[k];
         double v = 1000 * rnd();
-        for (int i = c->first; i < NPTS; i++) {
+        for (int i = c->first; i < GEN_END(c); i++) {
             if (i == c->reset)
                 v = 3 * rnd(); /* restart: the counter starts over */
             else if (i > c->first)
@@ -233,7 +240,7 @@ static void write_om(FILE *f)
     fprintf(f, "# TYPE container_memory_working_set_bytes gauge\n");
     for (size_t k = 0; k < NCONT; k++) {
         const gen_cont *c = &CONTS[k];
-        for (int i = c->first; i < NPTS; i++)
+        for (int i = c->first; i < GEN_END(c); i++)
             fprintf(f,
                     "container_memory_working_set_bytes{namespace=\"%s\",pod=\"%s\","
                     "container=\"%s\"} %.0f %lld\n",
@@ -465,7 +472,7 @@ static void fetch_and_compare(size_t max_points)
     ag_errinfo ei;
     int64_t step = 0;
     uint64_t prog[2] = {0, 0};
-    ag_container *api = NULL;
+    ag_container *api = NULL, *old = NULL;
 
     po.max_points = max_points;
     ro.progress = progress;
@@ -481,10 +488,18 @@ static void fetch_and_compare(size_t max_points)
     /* And against the generator directly: irate = (v2 - v1) / 60. */
     for (size_t i = 0; i < ag_dataset_count(live); i++) {
         ag_container *c = ag_dataset_at(live, i);
-        if (!strcmp(c->container, "api"))
+        if (!strcmp(c->container, "api") && !strcmp(c->pod, "api-5d8f7c9b4-x2x7q"))
             api = c;
+        if (!strcmp(c->pod, "api-5d8f7c9b4-old7z"))
+            old = c;
     }
     assert_non_null(api);
+    /* the pod that stopped: no values after its last sample */
+    assert_non_null(old);
+    assert_int_equal(old->usage[AG_MEMORY].n, 1500);
+    assert_int_equal(old->usage[AG_MEMORY].v[1499].t_ms, (T0 + 60LL * 1499) * 1000);
+    assert_int_equal(old->usage[AG_CPU].n, 1499);
+    assert_int_equal(old->usage[AG_CPU].v[1498].t_ms, (T0 + 60LL * 1499) * 1000);
     assert_int_equal(api->usage[AG_CPU].n, NPTS - 1);
     assert_int_equal(api->usage[AG_CPU].v[0].t_ms, (T0 + 60) * 1000);
     assert_true(api->usage[AG_CPU].v[0].v == (g_counter[0][1] - g_counter[0][0]) / 60.0);
@@ -542,7 +557,7 @@ static void test_coarser_step_uses_rate(void **state)
     if (ag_prom_fetch(live, &po, T0 * 1000 + 1, TEND * 1000, NULL, NULL, &step, &ei) != AG_OK)
         fail_msg("ag_prom_fetch: %s", ei.msg);
     assert_int_equal(step, 600000);
-    assert_int_equal(ag_dataset_count(live), 4);
+    assert_int_equal(ag_dataset_count(live), 5);
     for (size_t i = 0; i < ag_dataset_count(live); i++) {
         ag_container *c = ag_dataset_at(live, i);
         assert_true(c->usage[AG_CPU].n > 0);
