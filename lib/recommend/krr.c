@@ -31,17 +31,6 @@ ag_err ag__krr_check(const ag_krr_params *p)
     return AG_OK;
 }
 
-static void window(const ag_samples *s, int64_t start, int64_t now, size_t *lo, size_t *hi)
-{
-    size_t a = 0, b = s->n;
-
-    while (a < b && s->v[a].t_ms < start)
-        a++;
-    while (b > a && s->v[b - 1].t_ms > now)
-        b--;
-    *lo = a;
-    *hi = b;
-}
 
 static void set_none(ag_rec_res *r)
 {
@@ -75,7 +64,7 @@ static ag_err krr_cpu(const ag_krr_params *p, const ag_wcontainer *wc, int64_t s
     double best = -INFINITY, *buf;
 
     for (size_t k = 0; k < wc->n; k++) {
-        window(&wc->members[k]->usage[AG_CPU], start, now, &lo, &hi);
+        ag__rec_window(&wc->members[k]->usage[AG_CPU], start, now, &lo, &hi);
         points += hi - lo;
         if (hi - lo > maxn)
             maxn = hi - lo;
@@ -96,7 +85,7 @@ static ag_err krr_cpu(const ag_krr_params *p, const ag_wcontainer *wc, int64_t s
     for (size_t k = 0; k < wc->n; k++) {
         const ag_samples *s = &wc->members[k]->usage[AG_CPU];
         double q;
-        window(s, start, now, &lo, &hi);
+        ag__rec_window(s, start, now, &lo, &hi);
         if (hi == lo)
             continue;
         for (size_t i = lo; i < hi; i++)
@@ -132,14 +121,14 @@ static void krr_mem(const ag_krr_params *p, const ag_wcontainer *wc, int64_t sta
     out->ooms = 0;
     for (size_t k = 0; k < wc->n; k++) {
         const ag_container *c = wc->members[k];
-        window(&c->usage[AG_MEMORY], start, now, &lo, &hi);
+        ag__rec_window(&c->usage[AG_MEMORY], start, now, &lo, &hi);
         points += hi - lo;
         for (size_t i = lo; i < hi; i++)
             if (c->usage[AG_MEMORY].v[i].v > peak)
                 peak = c->usage[AG_MEMORY].v[i].v;
         if (!p->use_oomkill_data)
             continue;
-        window(&c->oom, start, now, &lo, &hi);
+        ag__rec_window(&c->oom, start, now, &lo, &hi);
         for (size_t i = lo; i < hi; i++) {
             double o = oom_value(c, wc, c->oom.v[i].v);
             out->ooms++;

@@ -18,6 +18,20 @@ ag_err ag__vpa_run(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t star
 ag_err ag__krr_run(const ag_krr_params *p, const ag_wcontainer *wc, int64_t start_ms,
                    int64_t now_ms, ag_rec *out);
 
+/* The samples of s (sorted by time) inside [start_ms, now_ms]: [*lo, *hi). */
+static inline void ag__rec_window(const ag_samples *s, int64_t start_ms, int64_t now_ms,
+                                  size_t *lo, size_t *hi)
+{
+    size_t a = 0, b = s->n;
+
+    while (a < b && s->v[a].t_ms < start_ms)
+        a++;
+    while (b > a && s->v[b - 1].t_ms > now_ms)
+        b--;
+    *lo = a;
+    *hi = b;
+}
+
 /* The estimator steps in ResourceAmount arithmetic (for the golden tests):
  * v + trunc(v * margin), and trunc(v * (1 + mult / conf)^expo). */
 int64_t ag__vpa_margin(int64_t v, double margin);

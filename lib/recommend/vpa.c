@@ -143,19 +143,6 @@ static void add_cpu(agg *a, int64_t *last_start, int64_t t, double cores, int64_
     a->cpu_count++;
 }
 
-/* The samples of s inside [start, now]: [*lo, *hi). */
-static void window(const ag_samples *s, int64_t start, int64_t now, size_t *lo, size_t *hi)
-{
-    size_t a = 0, b = s->n;
-
-    while (a < b && s->v[a].t_ms < start)
-        a++;
-    while (b > a && s->v[b - 1].t_ms > now)
-        b--;
-    *lo = a;
-    *hi = b;
-}
-
 /* The smallest positive spacing of a member's CPU series: its native
  * interval (a 5-minute trace has 300 s even with gaps). Callers only ask
  * whether it is <= step, and its value when it is not, so the first
@@ -482,8 +469,8 @@ static void feed_mem(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc,
 
     m.last_start = AG__GO_ZERO_MS;
     m.fac_t = INT64_MIN;
-    window(s, start, now, &i, &ie);
-    window(o, start, now, &j, &je);
+    ag__rec_window(s, start, now, &i, &ie);
+    ag__rec_window(o, start, now, &j, &je);
     while (i < ie || j < je) {
         if (j >= je || (i < ie && s->v[i].t_ms <= o->v[j].t_ms)) {
             if (s->v[i].v >= 0 && add_mem(a, &m, p, s->v[i].t_ms, amount(s->v[i].v), 0))
@@ -509,15 +496,15 @@ static void preset_refs(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc,
     for (size_t k = 0; k < wc->n; k++) {
         const ag_container *c = wc->members[k];
         size_t lo, hi, olo, ohi;
-        window(&c->usage[AG_CPU], start, now, &lo, &hi);
+        ag__rec_window(&c->usage[AG_CPU], start, now, &lo, &hi);
         if (hi > lo) {
             int64_t t = first_cell(c->usage[AG_CPU].v + lo, hi - lo, p->cpu_sample_interval_ms,
                                    start);
             if (t < cpu0)
                 cpu0 = t;
         }
-        window(&c->usage[AG_MEMORY], start, now, &lo, &hi);
-        window(&c->oom, start, now, &olo, &ohi);
+        ag__rec_window(&c->usage[AG_MEMORY], start, now, &lo, &hi);
+        ag__rec_window(&c->oom, start, now, &olo, &ohi);
         if (hi > lo && c->usage[AG_MEMORY].v[lo].t_ms < mem0)
             mem0 = c->usage[AG_MEMORY].v[lo].t_ms;
         if (ohi > olo && c->oom.v[olo].t_ms < mem0)
@@ -626,7 +613,7 @@ static void feed_all(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc, in
     for (size_t k = 0; k < wc->n; k++) {
         const ag_container *c = wc->members[k];
         size_t lo, hi;
-        window(&c->usage[AG_CPU], start, now, &lo, &hi);
+        ag__rec_window(&c->usage[AG_CPU], start, now, &lo, &hi);
         if (hi > lo)
             feed_cpu(a, c->usage[AG_CPU].v + lo, hi - lo, p->cpu_sample_interval_ms, start);
         feed_mem(a, p, wc, c, start, now);

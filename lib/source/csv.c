@@ -60,9 +60,7 @@ typedef struct csv {
     size_t nf, f_cap;
     int idx[C_N]; /* field index of each column, -1 when absent */
     size_t ncols; /* fields in the header */
-    char *ckey;   /* "ns\0pod\0container\0" of the cached container */
-    size_t ckey_len, ckey_cap;
-    ag_container *cc;
+    ag__rd_ccache cc; /* the last container looked up */
 } csv;
 
 #define bad(o, near, nlen, ...)                                                                    \
@@ -200,25 +198,7 @@ static int parse_time(const char *s, int64_t *out)
 
 static ag_container *container(csv *o, const char *ns, const char *pod, const char *ctr)
 {
-    size_t ln = strlen(ns) + 1, lp = strlen(pod) + 1, lc = strlen(ctr) + 1;
-    size_t need = ln + lp + lc;
-    ag_container *c;
-
-    if (o->cc && o->ckey_len == need && memcmp(o->ckey, ns, ln) == 0 &&
-        memcmp(o->ckey + ln, pod, lp) == 0 && memcmp(o->ckey + ln + lp, ctr, lc) == 0)
-        return o->cc;
-    c = ag_dataset_container(o->ds, ns, pod, ctr);
-    if (!c)
-        return NULL;
-    o->cc = NULL;
-    if (ag__grow((void **)&o->ckey, &o->ckey_cap, need, 1) == 0) {
-        memcpy(o->ckey, ns, ln);
-        memcpy(o->ckey + ln, pod, lp);
-        memcpy(o->ckey + ln + lp, ctr, lc);
-        o->ckey_len = need;
-        o->cc = c;
-    }
-    return c;
+    return ag__rd_container(&o->cc, o->ds, ns, pod, ctr);
 }
 
 static ag_err row(csv *o, const char *s, size_t n)
@@ -369,6 +349,6 @@ out:
     ag__rd_warner_done(&o.w);
     ag__free(o.scratch);
     ag__free(o.f);
-    ag__free(o.ckey);
+    ag__rd_ccache_free(&o.cc);
     return rc;
 }

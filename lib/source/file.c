@@ -153,6 +153,49 @@ int ag__rd_parse_double(const char *s, size_t n, double *out)
     return 0;
 }
 
+/* ---- the container cache ----------------------------------------------- */
+
+ag_container *ag__rd_container(ag__rd_ccache *cc, ag_dataset *ds, const char *ns,
+                               const char *pod, const char *ctr)
+{
+    size_t ln = strlen(ns) + 1, lp = strlen(pod) + 1, lc = strlen(ctr) + 1;
+    size_t need = ln + lp + lc;
+    ag_container *c;
+
+    if (cc->c && cc->len == need && memcmp(cc->key, ns, ln) == 0 &&
+        memcmp(cc->key + ln, pod, lp) == 0 && memcmp(cc->key + ln + lp, ctr, lc) == 0)
+        return cc->c;
+    c = ag_dataset_container(ds, ns, pod, ctr);
+    if (!c)
+        return NULL;
+    cc->c = NULL;
+    if (ag__grow((void **)&cc->key, &cc->cap, need, 1) == 0) {
+        memcpy(cc->key, ns, ln);
+        memcpy(cc->key + ln, pod, lp);
+        memcpy(cc->key + ln + lp, ctr, lc);
+        cc->len = need;
+        cc->c = c;
+    }
+    return c;
+}
+
+void ag__rd_ccache_free(ag__rd_ccache *cc)
+{
+    ag__free(cc->key);
+    cc->key = NULL;
+    cc->len = cc->cap = 0;
+    cc->c = NULL;
+}
+
+int ag__rd_resource(const char *name)
+{
+    if (strcmp(name, "cpu") == 0)
+        return AG_CPU;
+    if (strcmp(name, "memory") == 0)
+        return AG_MEMORY;
+    return -1;
+}
+
 /* ---- requests and limits ----------------------------------------------- */
 
 void ag__rd_set_spec(ag_container *c, int is_limit, ag_resource r, double v, int64_t t_ms,

@@ -89,9 +89,7 @@ typedef struct om {
     size_t scratch_cap;
     label *labs;
     size_t nlabs, labs_cap;
-    char *ckey; /* "ns\0pod\0container\0" of the cached container */
-    size_t ckey_len, ckey_cap;
-    ag_container *cc;
+    ag__rd_ccache cc; /* the last container looked up */
     char *lastlab; /* label set of the last kube_pod_labels sample stored */
     size_t lastlab_len, lastlab_cap;
     const char *lset; /* raw label set of the current line, "{...}" */
@@ -440,25 +438,7 @@ static int parse_ts(const char *s, size_t n, int64_t *out)
  * did not change. NULL when out of memory. */
 static ag_container *container(om *o, const char *ns, const char *pod, const char *ctr)
 {
-    size_t ln = strlen(ns) + 1, lp = strlen(pod) + 1, lc = strlen(ctr) + 1;
-    size_t need = ln + lp + lc;
-    ag_container *c;
-
-    if (o->cc && o->ckey_len == need && memcmp(o->ckey, ns, ln) == 0 &&
-        memcmp(o->ckey + ln, pod, lp) == 0 && memcmp(o->ckey + ln + lp, ctr, lc) == 0)
-        return o->cc;
-    c = ag_dataset_container(o->ds, ns, pod, ctr);
-    if (!c)
-        return NULL;
-    o->cc = NULL;
-    if (ag__grow((void **)&o->ckey, &o->ckey_cap, need, 1) == 0) {
-        memcpy(o->ckey, ns, ln);
-        memcpy(o->ckey + ln, pod, lp);
-        memcpy(o->ckey + ln + lp, ctr, lc);
-        o->ckey_len = need;
-        o->cc = c;
-    }
-    return c;
+    return ag__rd_container(&o->cc, o->ds, ns, pod, ctr);
 }
 
 /* The labels every container-level series needs; NULL container for the
@@ -572,12 +552,9 @@ static ag_err store_spec(om *o, enum metric m, double v, int64_t t)
         res = lab(o, "resource");
         if (!res)
             return AG_OK;
-        if (strcmp(res, "cpu") == 0)
-            r = AG_CPU;
-        else if (strcmp(res, "memory") == 0)
-            r = AG_MEMORY;
-        else
+        if (ag__rd_resource(res) < 0)
             return AG_OK; /* GPUs, ephemeral storage, hugepages... */
+        r = (ag_resource)ag__rd_resource(res);
         unit = lab(o, "unit");
         k = spec_unit(r, unit);
         if (k == 0) {
@@ -816,7 +793,7 @@ out:
     ag__rd_warner_done(&o.w);
     ag__free(o.scratch);
     ag__free(o.labs);
-    ag__free(o.ckey);
+    ag__rd_ccache_free(&o.cc);
     ag__free(o.lastlab);
     ag__free(o.oom);
     return rc;

@@ -444,12 +444,9 @@ static ag_err resolve_labels(ag__prom_parser *p, uint64_t at)
             const char *res = label(p, "resource");
             if (!res)
                 return AG_OK;
-            if (strcmp(res, "cpu") == 0)
-                r = AG_CPU;
-            else if (strcmp(res, "memory") == 0)
-                r = AG_MEMORY;
-            else
+            if (ag__rd_resource(res) < 0)
                 return AG_OK; /* ephemeral-storage, GPUs, ... */
+            r = (ag_resource)ag__rd_resource(res);
             p->res = r;
         }
         p->cont = ag_dataset_container(p->ds, ns, pod, c);

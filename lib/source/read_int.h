@@ -69,4 +69,23 @@ int ag__rd_parse_double(const char *s, size_t n, double *out);
 void ag__rd_set_spec(ag_container *c, int is_limit, ag_resource r, double v, int64_t t_ms,
                      ag_ingest_stats *st);
 
+/* A one-entry cache in front of ag_dataset_container(): consecutive
+ * samples of one series skip the hash lookup. */
+typedef struct ag__rd_ccache {
+    char *key; /* "ns\0pod\0container\0" of the cached container */
+    size_t len, cap;
+    ag_container *c;
+} ag__rd_ccache;
+
+/* The container (ns, pod, ctr) of ds, from the cache when it is the last
+ * one looked up. Borrowed from ds; NULL when out of memory. */
+ag_container *ag__rd_container(ag__rd_ccache *cc, ag_dataset *ds, const char *ns,
+                               const char *pod, const char *ctr);
+/* Frees the cache's key. */
+void ag__rd_ccache_free(ag__rd_ccache *cc);
+
+/* The resource named by a kube-state-metrics "resource" label: AG_CPU for
+ * "cpu", AG_MEMORY for "memory", -1 for the others (GPUs, storage...). */
+int ag__rd_resource(const char *name);
+
 #endif
