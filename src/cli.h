@@ -51,10 +51,15 @@ typedef struct ag_cli_flags {
     int history;   /* --show/--limit */
 } ag_cli_flags;
 
+/* ag_cli_parse() returns this when the command should go on. */
+#define AG_CLI_GO (-1)
+
 /* Parses argv (after the command name) and the config file into *cli.
- * Returns AG_EXIT_OK, or AG_EXIT_USAGE after printing the problem. *help
- * is set when --help was given. */
-int ag_cli_parse(ag_cli *cli, const ag_cli_flags *flags, int argc, char **argv, int *help);
+ * Returns AG_CLI_GO when the command should run; otherwise the exit code
+ * (AG_EXIT_OK after printing help with help(), AG_EXIT_USAGE after
+ * printing the problem), and cli is already freed. */
+int ag_cli_parse(ag_cli *cli, const ag_cli_flags *flags, int argc, char **argv,
+                 void (*help)(FILE *));
 void ag_cli_free(ag_cli *cli);
 
 /* Prints the data options' help (shared by import and recommend). */

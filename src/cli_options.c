@@ -282,7 +282,7 @@ static const char *find_config_arg(int argc, char **argv)
     return getenv("AUGUR_CONFIG");
 }
 
-int ag_cli_parse(ag_cli *cli, const ag_cli_flags *f, int argc, char **argv, int *help)
+static int parse(ag_cli *cli, const ag_cli_flags *f, int argc, char **argv, int *help)
 {
     const char *cfg = find_config_arg(argc, argv);
     int i;
@@ -351,6 +351,20 @@ int ag_cli_parse(ag_cli *cli, const ag_cli_flags *f, int argc, char **argv, int 
     if (cli->prometheus && cli->ninputs)
         return usage_error(cli->cmd, "%s", "use either --input or --prometheus, not both");
     return AG_EXIT_OK;
+}
+
+int ag_cli_parse(ag_cli *cli, const ag_cli_flags *f, int argc, char **argv,
+                 void (*help)(FILE *))
+{
+    int want_help;
+    int ret = parse(cli, f, argc, argv, &want_help);
+
+    if (ret == AG_EXIT_OK && !want_help)
+        return AG_CLI_GO;
+    if (ret == AG_EXIT_OK)
+        help(stdout);
+    ag_cli_free(cli);
+    return ret;
 }
 
 void ag_cli_free(ag_cli *cli)

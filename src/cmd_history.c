@@ -78,16 +78,12 @@ int cmd_history(int argc, char **argv)
     ag_run *runs = NULL;
     ag_errinfo ei = {{0}};
     size_t n = 0;
-    int helpflag, ret;
+    int ret;
     ag_err rc;
 
-    ret = ag_cli_parse(&cli, &flags, argc, argv, &helpflag);
-    if (ret != AG_EXIT_OK || helpflag) {
-        if (helpflag)
-            help(stdout);
-        ag_cli_free(&cli);
+    ret = ag_cli_parse(&cli, &flags, argc, argv, help);
+    if (ret != AG_CLI_GO)
         return ret;
-    }
     if (cli.output && strcmp(cli.output, "table") && strcmp(cli.output, "json")) {
         fprintf(stderr, "augur history: -o: '%s' is not one of table, json\n", cli.output);
         ag_cli_free(&cli);

@@ -27,17 +27,13 @@ int cmd_import(int argc, char **argv)
     ag_errinfo ei = {{0}};
     int64_t start, end, history;
     uint64_t inserted = 0;
-    int helpflag, from_store, ret;
+    int from_store, ret;
     char source[4096];
     ag_err rc;
 
-    ret = ag_cli_parse(&cli, &flags, argc, argv, &helpflag);
-    if (ret != AG_EXIT_OK || helpflag) {
-        if (helpflag)
-            help(stdout);
-        ag_cli_free(&cli);
+    ret = ag_cli_parse(&cli, &flags, argc, argv, help);
+    if (ret != AG_CLI_GO)
         return ret;
-    }
     if (!cli.ninputs && !cli.prometheus) {
         fprintf(stderr, "augur import: give --input FILE or --prometheus URL\n"
                         "Try 'augur import --help'.\n");

@@ -92,17 +92,13 @@ int cmd_recommend(int argc, char **argv)
     ag_report_opts ro = {0};
     size_t n = 0;
     int64_t start, end, history;
-    int helpflag, from_store, ret;
+    int from_store, ret;
     char source[4096], params[4096];
     ag_err rc;
 
-    ret = ag_cli_parse(&cli, &flags, argc, argv, &helpflag);
-    if (ret != AG_EXIT_OK || helpflag) {
-        if (helpflag)
-            help(stdout);
-        ag_cli_free(&cli);
+    ret = ag_cli_parse(&cli, &flags, argc, argv, help);
+    if (ret != AG_CLI_GO)
         return ret;
-    }
     if (cli.output)
         ag_format_parse(cli.output, &fmt);
     history = cli.params.history_ms ? cli.params.history_ms
