@@ -8,7 +8,7 @@
  */
 #include <dirent.h>
 #include <ctype.h>
-#include "ag_test.h"
+#include "source/source_fixture.h"
 #include "augur/source.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -17,19 +17,6 @@
     "container_memory_working_set_bytes{namespace=\"a\",pod=\"p\",container=\"c\"} 1 1700000000\n"
 #define GOOD_CSV                                                                                   \
     "timestamp,namespace,pod,container,cpu_cores,memory_bytes\n1700000000,a,p,c,0.5,100\n"
-
-typedef struct warns {
-    int n;
-    char all[16384];
-} warns;
-
-static void collect(void *ud, const char *msg)
-{
-    warns *w = ud;
-    size_t len = strlen(w->all);
-    w->n++;
-    snprintf(w->all + len, sizeof w->all - len, "%s\n", msg);
-}
 
 /* Whether s contains "name:<digits>:". */
 static int names_line(const char *s, const char *name)
