@@ -28,6 +28,7 @@
 #define POST_THRESHOLD 4000     /* longer query strings are sent as a POST form */
 #define ERRBODY_MAX (64u << 10) /* kept bytes of an HTTP error body */
 #define MAX_QUERY (1u << 20)    /* PromQL + parameters */
+#define CPU_METRIC "container_cpu_usage_seconds_total"
 
 typedef struct fetch {
     CURL *h;
@@ -512,18 +513,27 @@ static ag_err fetch_namespace(fetch *f, ag_dataset *ds, const plan *pl, const ch
                  {AG_PROM_REQUESTS, "kube_pod_container_resource_requests"},
                  {AG_PROM_LIMITS, "kube_pod_container_resource_limits"}};
     ag_buf m, q;
+    long long w = (long long)pl->window_ms;
     ag_err rc;
 
     ag__buf_init(&m, MAX_QUERY);
     ag__buf_init(&q, MAX_QUERY);
     rc = matchers(&m, f->po, ns, 1);
     /* max by: one series per container even when two jobs scrape the same
-     * cAdvisor; with one series the value passes through unchanged. */
-    if (rc == AG_OK)
+     * cAdvisor; with one series the value passes through unchanged. The
+     * count_over_time filter keeps irate to windows that hold two samples:
+     * Prometheus never answers otherwise (the filter changes nothing
+     * there), but VictoriaMetrics then pairs the one sample with the one
+     * before the window, which repeats a rate into the first step of a
+     * scrape gap and one step past the end of a stopped series. */
+    if (rc == AG_OK && pl->irate)
         rc = ag__buf_printf(&q,
-                            "max by (namespace,pod,container) (%s(container_cpu_usage_seconds_total"
-                            "{%s}[%lldms]))",
-                            pl->irate ? "irate" : "rate", m.p, (long long)pl->window_ms);
+                            "max by (namespace,pod,container) (irate(%s{%s}[%lldms]) and "
+                            "count_over_time(%s{%s}[%lldms]) > 1)",
+                            CPU_METRIC, m.p, w, CPU_METRIC, m.p, w);
+    else if (rc == AG_OK)
+        rc = ag__buf_printf(&q, "max by (namespace,pod,container) (rate(%s{%s}[%lldms]))",
+                            CPU_METRIC, m.p, w);
     if (rc == AG_OK)
         rc = range_chunks(f, ds, pl, AG_PROM_CPU_RATE, q.p, usage_points);
     ag__buf_reset(&q);

@@ -1,8 +1,10 @@
 # tests/lib/victoriametrics.sh - start and stop a real single-node
 # VictoriaMetrics on 127.0.0.1 loaded with OpenMetrics files. Source it;
 # call vm_start FILE..., use $VM_URL, and vm_stop (also run on exit by the
-# trap it installs). Exits 77 (skip) when victoria-metrics is not installed
-# (Debian package victoria-metrics).
+# trap it installs; a test that sets its own trap calls vm_stop in it).
+# vm_start may be called again after vm_stop; $VM_FLAGS adds server flags.
+# Exits 77 (skip) when victoria-metrics is not installed (Debian package
+# victoria-metrics).
 
 command -v victoria-metrics >/dev/null || {
   echo "skip: victoria-metrics not installed (Debian package victoria-metrics)" >&2
@@ -12,6 +14,7 @@ command -v victoria-metrics >/dev/null || {
 VM_DIR=$(mktemp -d)
 VM_PID=
 VM_URL=
+VM_FLAGS=${VM_FLAGS:-}
 
 vm_stop() {
   if [ -n "$VM_PID" ] && kill -0 "$VM_PID" 2>/dev/null; then
@@ -42,15 +45,17 @@ vm_samples() {
 # the files, flush, and wait until every sample is queryable (at most 30 s).
 vm_start() {
   local port lines i n
+  mkdir -p "$VM_DIR" || return 1
   port=$(vm_free_port)
   VM_URL="http://127.0.0.1:$port"
   # -retentionPeriod=100y: the data is from 2024 and must not be dropped as
   # too old. -search.latencyOffset=0: do not hide the newest 30 s.
   # -search.disableCache: the response cache must not keep answers from
   # before the import finished.
+  # shellcheck disable=SC2086 # VM_FLAGS is a list of flags
   victoria-metrics -httpListenAddr="127.0.0.1:$port" -storageDataPath="$VM_DIR/data" \
     -retentionPeriod=100y -search.latencyOffset=0 -search.disableCache \
-    -loggerLevel=WARN >"$VM_DIR/vm.log" 2>&1 &
+    -loggerLevel=WARN $VM_FLAGS >"$VM_DIR/vm.log" 2>&1 &
   VM_PID=$!
   for i in $(seq 300); do
     curl -sf "$VM_URL/health" >/dev/null 2>&1 && break
