@@ -36,6 +36,13 @@ typedef struct ag_cli {
     /* recommend */
     ag_rec_params params;
     int history_set;
+    /* forecast */
+    int64_t fc_horizon_ms, fc_step_ms; /* 0 = default (24h, 1h) */
+    double fc_quantiles[AG_FC_MAX_QUANTILES];
+    size_t fc_nq;                      /* 0 = default (0.5, 0.9, 0.95, 0.99) */
+    const char *fc_model;              /* NULL = auto */
+    int fc_explain;
+    const char *fc_plot;               /* SVG path, NULL = none */
     /* history */
     int64_t show_id;
     size_t limit;
@@ -49,6 +56,7 @@ typedef struct ag_cli_flags {
     int output;    /* -o */
     int algorithm; /* --algorithm and the recommender parameters */
     int history;   /* --show/--limit */
+    int forecast;  /* --horizon/--quantiles/--model/--explain/--plot; --step is the forecast step */
 } ag_cli_flags;
 
 /* ag_cli_parse() returns this when the command should go on. */
@@ -86,5 +94,6 @@ void ag_cli_error(const char *what, ag_err rc, const ag_errinfo *ei);
 int cmd_import(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
 
 #endif

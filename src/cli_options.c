@@ -13,7 +13,7 @@
 #include <string.h>
 #include "cli.h"
 
-enum opt_group { G_ALL, G_DATA, G_OUTPUT, G_ALGO, G_HISTORY };
+enum opt_group { G_ALL, G_DATA, G_OUTPUT, G_ALGO, G_HISTORY, G_FORECAST };
 
 typedef struct opt {
     const char *name;
@@ -47,6 +47,11 @@ static const opt options[] = {
     {"algorithm", 'a', G_ALGO, 1},
     {"show", 0, G_HISTORY, 1},
     {"limit", 0, G_HISTORY, 1},
+    {"horizon", 0, G_FORECAST, 1},
+    {"quantiles", 0, G_FORECAST, 1},
+    {"model", 0, G_FORECAST, 1},
+    {"explain", 0, G_FORECAST, 0},
+    {"plot", 0, G_FORECAST, 1},
 };
 
 static int group_allowed(const ag_cli_flags *f, int group)
@@ -57,6 +62,7 @@ static int group_allowed(const ag_cli_flags *f, int group)
     case G_OUTPUT: return f->output;
     case G_ALGO: return f->algorithm;
     case G_HISTORY: return f->history;
+    case G_FORECAST: return f->forecast;
     }
     return 0;
 }
@@ -101,6 +107,55 @@ static int parse_duration_opt(const ag_cli *cli, const char *name, const char *v
                 name, v);
         return AG_EXIT_USAGE;
     }
+    return AG_EXIT_OK;
+}
+
+static int is_model_name(const char *v)
+{
+    const char *const *names = ag_fc_model_names();
+    if (!strcmp(v, "auto"))
+        return 1;
+    for (size_t i = 0; names[i]; i++)
+        if (!strcmp(names[i], v))
+            return 1;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --quantiles 0.5,0.95: numbers in (0, 1), at most AG_FC_MAX_QUANTILES;
+ * sorted, duplicates dropped. Replaces the defaults. */
+static int parse_quantiles(ag_cli *cli, const char *v)
+{
+    const char *p = v;
+    size_t n = 0;
+    double q[AG_FC_MAX_QUANTILES];
+
+    for (;;) {
+        char *end;
+        double x;
+        if (n == AG_FC_MAX_QUANTILES)
+            return usage_error(cli->cmd, "--quantiles: '%s' has too many (at most 16)", v);
+        x = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || !(x > 0 && x < 1))
+            return usage_error(cli->cmd,
+                               "--quantiles: '%s' is not a comma-separated list of numbers "
+                               "between 0 and 1 (exclusive), e.g. 0.5,0.95",
+                               v);
+        q[n++] = x;
+        if (!*end)
+            break;
+        p = end + 1;
+    }
+    qsort(q, n, sizeof *q, cmp_double);
+    cli->fc_nq = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || q[i] != q[i - 1])
+            cli->fc_quantiles[cli->fc_nq++] = q[i];
     return AG_EXIT_OK;
 }
 
@@ -164,7 +219,12 @@ static int apply(ag_cli *cli, const ag_cli_flags *f, const char *name, const cha
     } else if (!strcmp(name, "step")) {
         if (parse_duration_opt(cli, name, value, &ms))
             return AG_EXIT_USAGE;
-        cli->prom.step_ms = ms;
+        /* forecast: the forecast's step; Prometheus is then queried at
+         * the scrape interval, as for files */
+        if (f->forecast)
+            cli->fc_step_ms = ms;
+        else
+            cli->prom.step_ms = ms;
     } else if (!strcmp(name, "end")) {
         int64_t t;
         if (ag_time_parse(value, &t) != AG_OK)
@@ -194,6 +254,23 @@ static int apply(ag_cli *cli, const ag_cli_flags *f, const char *name, const cha
     } else if (!strcmp(name, "algorithm")) {
         if (ag_algorithm_parse(value, &cli->params.algorithm) != AG_OK)
             return usage_error(cli->cmd, "--algorithm: '%s' is not one of vpa, krr", value);
+    } else if (!strcmp(name, "horizon")) {
+        if (parse_duration_opt(cli, name, value, &ms))
+            return AG_EXIT_USAGE;
+        cli->fc_horizon_ms = ms;
+    } else if (!strcmp(name, "quantiles")) {
+        return parse_quantiles(cli, value);
+    } else if (!strcmp(name, "model")) {
+        if (!is_model_name(value))
+            return usage_error(cli->cmd,
+                               "--model: '%s' is not auto or a model name (see --help)", value);
+        cli->fc_model = strcmp(value, "auto") ? value : NULL;
+    } else if (!strcmp(name, "explain")) {
+        cli->fc_explain = 1;
+    } else if (!strcmp(name, "plot")) {
+        if (!*value)
+            return usage_error(cli->cmd, "--plot needs a file name%s", "");
+        cli->fc_plot = value;
     } else if (!strcmp(name, "show")) {
         char *end;
         long long id = strtoll(value, &end, 10);
@@ -216,7 +293,8 @@ static const char *config_key_to_option(const char *key, char *buf, size_t len)
     const char *dot = strchr(key, '.');
     if (!dot)
         return key;
-    if (!strncmp(key, "vpa.", 4) || !strncmp(key, "recommend.", 10) || !strncmp(key, "store.", 6))
+    if (!strncmp(key, "vpa.", 4) || !strncmp(key, "recommend.", 10) || !strncmp(key, "store.", 6) ||
+        !strncmp(key, "forecast.", 9))
         return dot + 1;
     if (!strncmp(key, "krr.", 4)) {
         snprintf(buf, len, "krr-%s", dot + 1);

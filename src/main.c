@@ -12,7 +12,8 @@ static const struct {
 } commands[] = {
     {"import", cmd_import, "import usage history from files or Prometheus into the store"},
     {"recommend", cmd_recommend, "recommend container requests and limits (vpa, krr)"},
-    {"history", cmd_history, "list past recommendation runs"},
+    {"forecast", cmd_forecast, "forecast each container's CPU and memory with quantiles"},
+    {"history", cmd_history, "list past recommendation and forecast runs"},
 };
 
 static void usage(FILE *f)

@@ -16,6 +16,7 @@
 #include "augur/err.h"
 #include "augur/series.h"
 #include "augur/recommend.h"
+#include "augur/forecast.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,42 @@ typedef struct ag_report_opts {
 /* Writes items in fmt to f. Returns AG_EIO when the write fails. */
 ag_err ag_report_write(FILE *f, ag_format fmt, const ag_report_item *items, size_t n,
                        const ag_report_opts *o);
+
+/* ---- Forecasts (added for issue #3 by the `augur forecast` work) ---- */
+
+/* One forecast of one resource of a workload-container, with the history
+ * it was fitted on (the per-step series, for plots). All borrowed. */
+typedef struct ag_fc_item {
+    const ag_wcontainer *wc;
+    int resource;            /* AG_CPU (cores) or AG_MEMORY (bytes) */
+    const ag_forecast *fc;
+    const ag_fc_series *hist; /* may be NULL (no history line in plots) */
+} ag_fc_item;
+
+typedef struct ag_fc_report_opts {
+    int explain; /* json: "scores"; table: per-model backtest scores and the reason */
+} ag_fc_report_opts;
+
+/* Writes forecasts in fmt (table, json or csv; yaml is AG_EINVAL) to f.
+ * csv: "timestamp,namespace,workload,container,resource,quantile,value",
+ * one row per step for the mean ("mean") and each quantile, Unix seconds,
+ * cores or bytes. json: the array documented in docs/forecast-cli.md.
+ * table: per item the model and the highest p50 and p95 over the horizon
+ * in Kubernetes units. Returns AG_EIO when the write fails. */
+ag_err ag_report_forecast(FILE *f, ag_format fmt, const ag_fc_item *items, size_t n,
+                          const ag_fc_report_opts *o);
+
+typedef struct ag_plot_opts {
+    const char *title;    /* overall title; NULL = "augur forecast" */
+    int64_t history_ms;   /* how much history to draw before the forecast; 0 = 3 days */
+} ag_plot_opts;
+
+/* Writes a self-contained SVG (no scripts, fonts or links to fetch): one
+ * panel per item, stacked, each with the recent history, the forecast
+ * mean, the quantile bands shaded, time and Kubernetes-unit axes, a
+ * legend and a title. Names are XML-escaped; NAN points are left out.
+ * Returns AG_EIO when the write fails. */
+ag_err ag_report_plot_svg(FILE *f, const ag_fc_item *items, size_t n, const ag_plot_opts *o);
 
 #ifdef __cplusplus
 }

@@ -84,6 +84,47 @@ ag_err ag_store_list_runs(ag_store *st, size_t limit, ag_run **runs, size_t *n, 
 ag_err ag_store_get_run(ag_store *st, int64_t id, ag_run **run, ag_errinfo *ei);
 void ag_runs_free(ag_run *runs, size_t n);
 
+/* ---- Forecasts (added for issue #3 by the `augur forecast` work) ----
+ * One row per forecast point: a workload-container's resource at time
+ * t_ms, the point forecast (quantile NAN) or one quantile. Rows belong to
+ * a run (ag_store_put_run() with algorithm "forecast:<model>") and are
+ * deleted with it. */
+typedef struct ag_store_fc {
+    int64_t run_id;          /* the run this forecast belongs to */
+    const char *ns, *kind, *workload, *container; /* borrowed; kind may be NULL */
+    int resource;            /* AG_CPU (cores) or AG_MEMORY (bytes) */
+    const char *model;       /* borrowed */
+    int64_t t0_ms, step_ms;  /* first forecast time, spacing */
+    size_t horizon;          /* steps */
+    const double *mean;      /* [horizon], borrowed */
+    size_t nq;
+    const double *quantiles; /* [nq], borrowed */
+    const double *q;         /* [nq * horizon]: q[k * horizon + h], borrowed */
+} ag_store_fc;
+
+/* Writes n forecasts in one transaction (all or nothing). Non-finite
+ * values are refused with AG_EINVAL. */
+ag_err ag_store_put_forecasts(ag_store *st, const ag_store_fc *fc, size_t n, ag_errinfo *ei);
+
+/* One stored forecast point. Strings owned by the row array. */
+typedef struct ag_store_fc_row {
+    int64_t run_id;
+    char *ns, *kind, *workload, *container, *model;
+    int resource;
+    int64_t step_ms, horizon;
+    int64_t t_ms;
+    double quantile; /* NAN = the point forecast (mean) */
+    double value;
+} ag_store_fc_row;
+
+/* Lists the forecast points of run run_id (0 = the newest run that has
+ * forecasts), ordered by namespace, workload, container, resource, time
+ * and quantile (mean first). Caller owns *rows; free with
+ * ag_store_fc_rows_free(). *n = 0 when there are none. */
+ag_err ag_store_list_forecasts(ag_store *st, int64_t run_id, ag_store_fc_row **rows, size_t *n,
+                               ag_errinfo *ei);
+void ag_store_fc_rows_free(ag_store_fc_row *rows, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

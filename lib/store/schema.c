@@ -55,6 +55,22 @@ const char *const ag__store_migrations[] = {
     "  n_results INTEGER NOT NULL,"
     "  result_json TEXT);"
     "CREATE INDEX run_created ON run (created_ms);",
+    /* v2: forecast points of `augur forecast` runs; quantile NULL = the mean. */
+    "CREATE TABLE forecast ("
+    "  run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+    "  namespace TEXT NOT NULL,"
+    "  kind TEXT,"
+    "  workload TEXT NOT NULL,"
+    "  container TEXT NOT NULL,"
+    "  resource INTEGER NOT NULL CHECK (resource IN (0, 1)),"
+    "  model TEXT NOT NULL,"
+    "  horizon INTEGER NOT NULL,"
+    "  step_ms INTEGER NOT NULL,"
+    "  t_ms INTEGER NOT NULL,"
+    "  quantile REAL CHECK (quantile IS NULL OR (quantile > 0 AND quantile < 1)),"
+    "  value REAL NOT NULL);"
+    "CREATE INDEX forecast_run ON forecast (run_id);"
+    "CREATE INDEX forecast_series ON forecast (namespace, workload, container, resource, t_ms);",
 };
 
 const size_t ag__store_nmigrations = sizeof ag__store_migrations / sizeof ag__store_migrations[0];

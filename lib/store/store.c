@@ -1004,3 +1004,160 @@ void ag_runs_free(ag_run *runs, size_t n)
     }
     ag__free(runs);
 }
+
+/* ------------------------------------------------------------------ */
+/* Forecasts                                                            */
+
+/* Inserts the points of one forecast with the prepared INSERT s. */
+static ag_err put_forecast_one(ag_store *st, sqlite3_stmt *s, const ag_store_fc *f,
+                               ag_errinfo *ei)
+{
+    ag_err err = AG_OK;
+
+    if (!f->ns || !f->workload || !f->container || !f->model || !f->mean ||
+        (f->nq && (!f->quantiles || !f->q)) ||
+        (f->resource != AG_CPU && f->resource != AG_MEMORY) || f->step_ms <= 0) {
+        ag_errinfo_set(ei, "store: incomplete forecast");
+        return AG_EINVAL;
+    }
+    sqlite3_bind_int64(s, 1, f->run_id);
+    sqlite3_bind_text(s, 2, f->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, f->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, f->workload, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, f->container, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 6, f->resource);
+    sqlite3_bind_text(s, 7, f->model, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 8, (int64_t)f->horizon);
+    sqlite3_bind_int64(s, 9, f->step_ms);
+    for (size_t h = 0; !err && h < f->horizon; h++) {
+        sqlite3_bind_int64(s, 10, f->t0_ms + (int64_t)h * f->step_ms);
+        /* k == nq is the mean, stored with a NULL quantile */
+        for (size_t k = 0; !err && k <= f->nq; k++) {
+            double v = k < f->nq ? f->q[k * f->horizon + h] : f->mean[h];
+            if (!isfinite(v)) {
+                ag_errinfo_set(ei, "store: forecast of %s/%s/%s has a non-finite value", f->ns,
+                               f->workload, f->container);
+                return AG_EINVAL;
+            }
+            if (k < f->nq)
+                sqlite3_bind_double(s, 11, f->quantiles[k]);
+            else
+                sqlite3_bind_null(s, 11);
+            sqlite3_bind_double(s, 12, v);
+            err = step_done(st, s, "writing a forecast point", ei);
+        }
+    }
+    return err;
+}
+
+ag_err ag_store_put_forecasts(ag_store *st, const ag_store_fc *fc, size_t n, ag_errinfo *ei)
+{
+    sqlite3_stmt *s = NULL;
+    ag_err err;
+
+    if (!st || (n && !fc))
+        return AG_EINVAL;
+    err = exec(st, "BEGIN IMMEDIATE", "starting to write forecasts", ei);
+    if (err)
+        return err;
+    err = prepare(st,
+                  "INSERT INTO forecast (run_id, namespace, kind, workload, container, resource, "
+                  "model, horizon, step_ms, t_ms, quantile, value) VALUES (?1, ?2, ?3, ?4, ?5, "
+                  "?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                  &s, ei);
+    for (size_t i = 0; !err && i < n; i++)
+        err = put_forecast_one(st, s, &fc[i], ei);
+    sqlite3_finalize(s);
+    if (!err)
+        err = exec(st, "COMMIT", "committing forecasts", ei);
+    if (err)
+        rollback(st);
+    return err;
+}
+
+/* Fills r from a row of the SELECT in ag_store_list_forecasts(). */
+static ag_err fc_row_from(sqlite3_stmt *s, ag_store_fc_row *r)
+{
+    const char *str[6] = {NULL};
+
+    memset(r, 0, sizeof *r);
+    r->run_id = sqlite3_column_int64(s, 0);
+    r->resource = sqlite3_column_int(s, 5);
+    r->horizon = sqlite3_column_int64(s, 7);
+    r->step_ms = sqlite3_column_int64(s, 8);
+    r->t_ms = sqlite3_column_int64(s, 9);
+    r->quantile = sqlite3_column_type(s, 10) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 10);
+    r->value = sqlite3_column_double(s, 11);
+    if (dup_col(s, 1, &str[0]) || dup_col(s, 2, &str[1]) || dup_col(s, 3, &str[2]) ||
+        dup_col(s, 4, &str[3]) || dup_col(s, 6, &str[4])) {
+        for (int i = 0; i < 6; i++)
+            ag__free((char *)str[i]);
+        return AG_ENOMEM;
+    }
+    r->ns = (char *)str[0];
+    r->kind = (char *)str[1];
+    r->workload = (char *)str[2];
+    r->container = (char *)str[3];
+    r->model = (char *)str[4];
+    return AG_OK;
+}
+
+ag_err ag_store_list_forecasts(ag_store *st, int64_t run_id, ag_store_fc_row **rows, size_t *n,
+                               ag_errinfo *ei)
+{
+    sqlite3_stmt *s;
+    ag_store_fc_row *v = NULL;
+    size_t cnt = 0, cap = 0;
+    ag_err err;
+    int rc;
+
+    *rows = NULL;
+    *n = 0;
+    if (!st)
+        return AG_EINVAL;
+    err = prepare(st,
+                  "SELECT run_id, namespace, kind, workload, container, resource, model, horizon, "
+                  "step_ms, t_ms, quantile, value FROM forecast WHERE run_id = CASE WHEN ?1 > 0 "
+                  "THEN ?1 ELSE (SELECT max(run_id) FROM forecast) END ORDER BY namespace, "
+                  "workload, container, resource, t_ms, quantile IS NOT NULL, quantile",
+                  &s, ei);
+    if (err)
+        return err;
+    sqlite3_bind_int64(s, 1, run_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (ag__grow((void **)&v, &cap, cnt + 1, sizeof *v) != 0) {
+            err = AG_ENOMEM;
+            break;
+        }
+        err = fc_row_from(s, &v[cnt]);
+        if (err)
+            break;
+        cnt++;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sqlfail(st, ei, "listing forecasts");
+    if (err == AG_ENOMEM)
+        ag_errinfo_set(ei, "store %s: listing forecasts: %s", st->path, ag_strerror(err));
+    sqlite3_finalize(s);
+    if (err) {
+        ag_store_fc_rows_free(v, cnt);
+        return err;
+    }
+    *rows = v;
+    *n = cnt;
+    return AG_OK;
+}
+
+void ag_store_fc_rows_free(ag_store_fc_row *rows, size_t n)
+{
+    if (!rows)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        ag__free(rows[i].ns);
+        ag__free(rows[i].kind);
+        ag__free(rows[i].workload);
+        ag__free(rows[i].container);
+        ag__free(rows[i].model);
+    }
+    ag__free(rows);
+}

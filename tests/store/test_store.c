@@ -219,18 +219,18 @@ static void test_open_creates_dirs_wal(void **state)
     snprintf(path, sizeof path, "%s/a/b/c/augur.db", f->dir);
     st = open_ok(path);
     assert_int_equal(ag_store_schema_version(st), (int)ag__store_nmigrations);
-    assert_int_equal(ag_store_schema_version(st), 1);
+    assert_int_equal(ag_store_schema_version(st), 2);
     assert_int_equal(ag_store_stats_get(st, &stats, &ei), AG_OK);
     assert_int_equal(stats.containers, 0);
     assert_int_equal(stats.samples, 0);
     assert_int_equal(stats.runs, 0);
     assert_int_equal(ag_store_time_range(st, &lo, &hi, &ei), AG_ENODATA);
     assert_string_equal(raw_text(path, "PRAGMA journal_mode"), "wal");
-    assert_string_equal(raw_text(path, "PRAGMA user_version"), "1");
+    assert_string_equal(raw_text(path, "PRAGMA user_version"), "2");
     ag_store_close(st);
     /* Reopening an up-to-date file changes nothing. */
     st = open_ok(path);
-    assert_int_equal(ag_store_schema_version(st), 1);
+    assert_int_equal(ag_store_schema_version(st), 2);
     ag_store_close(st);
     ag_store_close(NULL);
 }
@@ -479,7 +479,7 @@ static void test_newer_schema(void **state)
     assert_int_equal(ag_store_open(f->db, &st, &ei), AG_ESCHEMA);
     assert_null(st);
     assert_non_null(strstr(ei.msg, "version 99"));
-    assert_non_null(strstr(ei.msg, "version 1"));
+    assert_non_null(strstr(ei.msg, "version 2"));
     assert_non_null(strstr(ei.msg, f->db));
     /* The file was left alone. */
     assert_string_equal(raw_text(f->db, "PRAGMA user_version"), "99");
@@ -524,6 +524,7 @@ static void test_migration(void **state)
     const char *v3_bad[] = {v2[0], v2[1], "CREATE TABLE t3 (x); THIS IS NOT SQL"};
 
     /* A file written at version 1 ... */
+    ag__store_set_migrations(ag__store_migrations, 1);
     st = open_ok(f->db);
     assert_int_equal(ag_store_put_run(st, &r, NULL, &ei), AG_OK);
     ag_store_close(st);
@@ -547,10 +548,11 @@ static void test_migration(void **state)
     assert_string_equal(raw_text(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 't3'"),
                         "0");
 
-    /* The built-in list (version 1) refuses the migrated file. */
+    /* The built-in list (version 2) refuses a file one version newer. */
     ag__store_set_migrations(NULL, 0);
+    raw_exec(f->db, "PRAGMA user_version = 3");
     assert_int_equal(ag_store_open(f->db, &st, &ei), AG_ESCHEMA);
-    assert_non_null(strstr(ei.msg, "version 2"));
+    assert_non_null(strstr(ei.msg, "version 3"));
 }
 
 static void test_rollback(void **state)
@@ -633,7 +635,7 @@ static void test_concurrent_create(void **state)
             assert_true(WIFEXITED(status));
             assert_int_equal(WEXITSTATUS(status), 0);
         }
-        assert_string_equal(raw_text(path, "PRAGMA user_version"), "1");
+        assert_string_equal(raw_text(path, "PRAGMA user_version"), "2");
     }
 }
 
