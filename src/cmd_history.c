@@ -23,14 +23,18 @@ static void help(FILE *f)
 
 static void print_table(const ag_run *runs, size_t n)
 {
-    printf("%-5s %-20s %-9s %-42s %-8s %s\n", "ID", "CREATED", "ALGORITHM", "WINDOW", "RESULTS",
-           "SOURCE");
+    int aw = 9; /* strlen("ALGORITHM"); "forecast:seasonal_naive" is longer */
+    for (size_t i = 0; i < n; i++)
+        if ((int)strlen(runs[i].algorithm) > aw)
+            aw = (int)strlen(runs[i].algorithm);
+    printf("%-5s %-20s %-*s %-42s %-8s %s\n", "ID", "CREATED", aw, "ALGORITHM", "WINDOW",
+           "RESULTS", "SOURCE");
     for (size_t i = 0; i < n; i++) {
         char c[40], a[40], b[40], w[96];
         ag_time_format(runs[i].created_ms - runs[i].created_ms % 1000, c, sizeof c);
         snprintf(w, sizeof w, "%s..%s", ag_time_format(runs[i].start_ms, a, sizeof a),
                  ag_time_format(runs[i].end_ms, b, sizeof b));
-        printf("%-5lld %-20s %-9s %-42s %-8llu %s\n", (long long)runs[i].id, c,
+        printf("%-5lld %-20s %-*s %-42s %-8llu %s\n", (long long)runs[i].id, c, aw,
                runs[i].algorithm, w, (unsigned long long)runs[i].n_results, runs[i].source);
     }
 }
