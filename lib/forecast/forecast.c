@@ -805,7 +805,10 @@ static ag_err evaluate(work *w, const ag__fc_ctx *ctx, const clean *c, const pla
         if (cd->m) {
             size_t ml = cd->m->min_len(ctx);
             if (ml == 0) {
-                snprintf(cd->note, sizeof cd->note, "not available in this build");
+                /* min_len 0: the model needs what this series lacks (the
+                 * seasonal models need a detected period) */
+                snprintf(cd->note, sizeof cd->note, "%s",
+                         ctx->period ? "cannot fit this series" : "needs a seasonal period; none detected");
                 continue;
             }
             if (ml > c->n) {
