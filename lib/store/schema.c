@@ -71,6 +71,29 @@ const char *const ag__store_migrations[] = {
     "  value REAL NOT NULL);"
     "CREATE INDEX forecast_run ON forecast (run_id);"
     "CREATE INDEX forecast_series ON forecast (namespace, workload, container, resource, t_ms);",
+    /* v3: samples in chunks, one row per container, resource and day (the
+     * BLOB format is in chunk.c). Big rows, so a rowid table with the key
+     * as an index; chunk_span covers time_range and the sample count
+     * without reading the blobs. ag_chunk() is the aggregate store.c
+     * registers on every connection: it encodes one chunk's samples. */
+    "CREATE TABLE chunk ("
+    "  id INTEGER PRIMARY KEY,"
+    "  container_id INTEGER NOT NULL REFERENCES container(id) ON DELETE CASCADE,"
+    "  resource INTEGER NOT NULL CHECK (resource IN (0, 1)),"
+    "  start_ms INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL CHECK (n > 0),"
+    "  t_first INTEGER NOT NULL,"
+    "  t_last INTEGER NOT NULL,"
+    "  data BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX chunk_key ON chunk (container_id, resource, start_ms);"
+    "CREATE INDEX chunk_span ON chunk (t_first, t_last, n);"
+    "INSERT INTO chunk (container_id, resource, start_ms, n, t_first, t_last, data) "
+    "  SELECT container_id, resource, t_ms - ((t_ms % 86400000) + 86400000) % 86400000,"
+    "         count(*), min(t_ms), max(t_ms),"
+    "         ag_chunk(t_ms - ((t_ms % 86400000) + 86400000) % 86400000, t_ms, value)"
+    "  FROM sample"
+    "  GROUP BY container_id, resource, t_ms - ((t_ms % 86400000) + 86400000) % 86400000;"
+    "DROP TABLE sample;",
 };
 
 const size_t ag__store_nmigrations = sizeof ag__store_migrations / sizeof ag__store_migrations[0];

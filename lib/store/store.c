@@ -5,7 +5,10 @@
  * `recommend` can run from the store without the original files. Writes
  * of a dataset happen in one transaction; a sample is keyed by (container,
  * resource, time), so importing the same file twice stores it once. The
- * schema lives in schema.c and is migrated forward on open.
+ * samples of a series are stored in day-long chunks (one row and BLOB per
+ * container, resource and day; encoding in chunk.c): a new chunk is one
+ * INSERT, an existing one is decoded, merged and written back. The schema
+ * lives in schema.c and is migrated forward on open.
  *
  * Every SQLite failure becomes AG_ESTORE with the store's path, what was
  * being done and sqlite3_errmsg() in the errinfo.
@@ -256,6 +259,94 @@ static ag_err set_wal(ag_store *st, ag_errinfo *ei)
     return AG_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* Sample order and the ag_chunk() aggregate                            */
+
+typedef struct seq_sample {
+    ag_sample s;
+    size_t seq;
+} seq_sample;
+
+static int cmp_seq(const void *a, const void *b)
+{
+    const seq_sample *x = a, *y = b;
+
+    if (x->s.t_ms != y->s.t_ms)
+        return x->s.t_ms < y->s.t_ms ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Sorts v[0..*n) by time, keeping the last of equal times (as finish()
+ * does) and dropping non-finite values; *n becomes the count kept. Only
+ * unfinished datasets need it. Returns AG_ENOMEM or AG_OK. */
+static ag_err sort_dedupe(ag_sample *v, size_t *n)
+{
+    seq_sample *tmp = ag__malloc(*n ? *n * sizeof *tmp : 1);
+    size_t k = 0, out = 0;
+
+    if (!tmp)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < *n; i++)
+        if (isfinite(v[i].v))
+            tmp[k++] = (seq_sample){v[i], i};
+    qsort(tmp, k, sizeof *tmp, cmp_seq);
+    for (size_t i = 0; i < k; i++) {
+        if (i + 1 < k && tmp[i + 1].s.t_ms == tmp[i].s.t_ms)
+            continue; /* a later value at the same time wins */
+        v[out++] = tmp[i].s;
+    }
+    ag__free(tmp);
+    *n = out;
+    return AG_OK;
+}
+
+/* ag_chunk(start_ms, t_ms, value): the encoded chunk of a group's samples.
+ * Used by the v3 migration to turn sample rows into chunks. */
+static void chunk_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    ag_samples *a = sqlite3_aggregate_context(cx, sizeof *a); /* zeroed at first */
+    int64_t start = sqlite3_value_int64(argv[0]), t = sqlite3_value_int64(argv[1]);
+    double v = sqlite3_value_double(argv[2]);
+
+    (void)argc;
+    if (!a || ag_samples_push(a, t, v) != AG_OK) {
+        sqlite3_result_error_nomem(cx);
+        return;
+    }
+    /* Every sample must lie in the group's chunk: the SQL computes start. */
+    if (t < -AG__CHUNK_TMAX || t > AG__CHUNK_TMAX || ag__chunk_start(t) != start || !isfinite(v))
+        sqlite3_result_error(cx, "ag_chunk: sample outside its chunk or not finite", -1);
+}
+
+static void chunk_final(sqlite3_context *cx)
+{
+    ag_samples *a = sqlite3_aggregate_context(cx, 0);
+    uint8_t *buf = NULL;
+    size_t n;
+
+    if (!a || a->n == 0) {
+        sqlite3_result_null(cx);
+        goto out;
+    }
+    n = a->n;
+    if (ag__chunk_bound(n) > INT_MAX || sort_dedupe(a->v, &n) != AG_OK ||
+        !(buf = ag__malloc(ag__chunk_bound(n)))) {
+        sqlite3_result_error_nomem(cx);
+        goto out;
+    }
+    if (n != a->n) {
+        sqlite3_result_error(cx, "ag_chunk: duplicate times or non-finite values", -1);
+        goto out;
+    }
+    n = ag__chunk_encode(buf, ag__chunk_start(a->v[0].t_ms), a->v, n);
+    sqlite3_result_blob(cx, buf, (int)n, ag__free);
+    buf = NULL;
+out:
+    ag__free(buf);
+    if (a)
+        ag_samples_clear(a);
+}
+
 /* Sets the connection up, checks the file's version and migrates it. */
 static ag_err setup(ag_store *st, ag_errinfo *ei)
 {
@@ -277,9 +368,17 @@ static ag_err setup(ag_store *st, ag_errinfo *ei)
         return AG_ESCHEMA;
     }
     err = set_wal(st, ei);
+    /* A 64 MiB page cache (the default is 2 MiB) keeps the chunk index and
+     * the pages being filled of a large import in memory. */
     if (!err)
-        err = exec(st, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-                   "setting synchronous and foreign_keys", ei);
+        err = exec(st,
+                   "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                   "PRAGMA cache_size = -65536",
+                   "setting synchronous, foreign_keys and cache_size", ei);
+    if (!err &&
+        sqlite3_create_function_v2(st->db, "ag_chunk", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                   NULL, chunk_step, chunk_final, NULL) != SQLITE_OK)
+        err = sqlfail(st, ei, "registering ag_chunk()");
     if (!err)
         err = migrate(st, ei);
     return err;
@@ -342,10 +441,15 @@ int ag_store_schema_version(const ag_store *st)
 /* ------------------------------------------------------------------ */
 /* Writing a dataset                                                    */
 
-/* The statements of one ag_store_put_dataset() call, prepared once and
- * reused for every row. */
+/* The statements and scratch buffers of one ag_store_put_dataset() call,
+ * prepared once and reused for every row. */
 typedef struct put_stmts {
-    sqlite3_stmt *cont, *ins, *upd, *spec, *oom, *label;
+    sqlite3_stmt *cont, *get, *ins, *upd, *spec, *oom, *label;
+    ag_samples sorted; /* a series that needed sorting */
+    ag_samples old;    /* the decoded stored chunk */
+    ag_samples merged; /* old and new merged */
+    uint8_t *buf;      /* the encoded chunk */
+    size_t bufcap;
 } put_stmts;
 
 static ag_err put_prepare(ag_store *st, put_stmts *ps, ag_errinfo *ei)
@@ -359,18 +463,19 @@ static ag_err put_prepare(ag_store *st, put_stmts *ps, ag_errinfo *ei)
                   "SET owner_kind = coalesce(excluded.owner_kind, owner_kind), "
                   "owner_name = coalesce(excluded.owner_name, owner_name) RETURNING id",
                   &ps->cont, ei);
-    /* Insert-or-nothing, then update when nothing was inserted: this way
-     * sqlite3_changes() tells new rows from replaced ones, which a single
-     * upsert (counting 1 either way) cannot. */
     if (!err)
         err = prepare(st,
-                      "INSERT INTO sample (container_id, resource, t_ms, value) "
-                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                      "SELECT id, n, data FROM chunk WHERE container_id = ?1 AND resource = ?2 "
+                      "AND start_ms = ?3",
+                      &ps->get, ei);
+    if (!err)
+        err = prepare(st,
+                      "INSERT INTO chunk (container_id, resource, start_ms, n, t_first, t_last, "
+                      "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                       &ps->ins, ei);
     if (!err)
         err = prepare(st,
-                      "UPDATE sample SET value = ?4 WHERE container_id = ?1 AND resource = ?2 "
-                      "AND t_ms = ?3 AND value IS NOT ?4",
+                      "UPDATE chunk SET n = ?4, t_first = ?5, t_last = ?6, data = ?7 WHERE id = ?1",
                       &ps->upd, ei);
     /* Newest spec wins, as in the dataset. */
     if (!err)
@@ -396,11 +501,16 @@ static ag_err put_prepare(ag_store *st, put_stmts *ps, ag_errinfo *ei)
 static void put_finalize(put_stmts *ps)
 {
     sqlite3_finalize(ps->cont);
+    sqlite3_finalize(ps->get);
     sqlite3_finalize(ps->ins);
     sqlite3_finalize(ps->upd);
     sqlite3_finalize(ps->spec);
     sqlite3_finalize(ps->oom);
     sqlite3_finalize(ps->label);
+    ag_samples_clear(&ps->sorted);
+    ag_samples_clear(&ps->old);
+    ag_samples_clear(&ps->merged);
+    ag__free(ps->buf);
 }
 
 /* Upserts the container row and returns its id in *id. */
@@ -428,36 +538,163 @@ static ag_err put_container(ag_store *st, put_stmts *ps, const ag_dataset *ds,
     return err;
 }
 
+/* Merges the stored chunk ps->old with the new samples v[0..n) (both
+ * sorted) into ps->merged, the new value winning at equal times. *added
+ * gets the count of new times; returns 1 when anything changed, 0 when
+ * the chunk would be written back identical, -1 when out of memory. */
+static int merge(put_stmts *ps, const ag_sample *v, size_t n, uint64_t *added)
+{
+    const ag_sample *o = ps->old.v;
+    size_t no = ps->old.n, i = 0, j = 0, k = 0, cap = ps->merged.cap;
+    int changed = 0;
+
+    if (ag__grow((void **)&ps->merged.v, &cap, no + n, sizeof *o) != 0)
+        return -1;
+    ps->merged.cap = cap;
+    *added = 0;
+    while (i < no || j < n) {
+        if (j == n || (i < no && o[i].t_ms < v[j].t_ms)) {
+            ps->merged.v[k++] = o[i++];
+        } else {
+            if (i < no && o[i].t_ms == v[j].t_ms) {
+                /* Bit comparison: -0.0 replacing 0.0 is a change. */
+                changed |= memcmp(&o[i].v, &v[j].v, sizeof o[i].v) != 0;
+                i++;
+            } else {
+                (*added)++;
+                changed = 1;
+            }
+            ps->merged.v[k++] = v[j++];
+        }
+    }
+    ps->merged.n = k;
+    return changed;
+}
+
+/* Encodes v[0..n) into ps->buf and binds it with n and the time bounds
+ * to s (the INSERT or the UPDATE: parameters 4..7). A blob over INT_MAX
+ * bytes (tens of millions of samples in one day) cannot be bound: SQLite
+ * refuses blobs over 1 GB anyway, so it is reported as AG_ENOMEM. */
+static ag_err bind_chunk(put_stmts *ps, sqlite3_stmt *s, int64_t start, const ag_sample *v,
+                         size_t n)
+{
+    size_t len, need = ag__chunk_bound(n);
+
+    if (need > INT_MAX || ag__grow((void **)&ps->buf, &ps->bufcap, need, 1) != 0)
+        return AG_ENOMEM;
+    len = ag__chunk_encode(ps->buf, start, v, n);
+    sqlite3_bind_int64(s, 4, (int64_t)n);
+    sqlite3_bind_int64(s, 5, v[0].t_ms);
+    sqlite3_bind_int64(s, 6, v[n - 1].t_ms);
+    sqlite3_bind_blob(s, 7, ps->buf, (int)len, SQLITE_STATIC);
+    return AG_OK;
+}
+
+/* Writes the samples v[0..n) (sorted, all in the chunk starting at start)
+ * of series (id, r): a new chunk is inserted, an existing one merged. */
+static ag_err put_chunk(ag_store *st, put_stmts *ps, const ag_container *c, int64_t id, int r,
+                        int64_t start, const ag_sample *v, size_t n, uint64_t *inserted,
+                        ag_errinfo *ei)
+{
+    const char *what = "writing";
+    sqlite3_stmt *s = ps->ins;
+    int64_t chunk_id = 0, stored_n = 0;
+    uint64_t added = n;
+    ag_err err = AG_OK;
+    int rc;
+
+    sqlite3_bind_int64(ps->get, 1, id);
+    sqlite3_bind_int(ps->get, 2, r);
+    sqlite3_bind_int64(ps->get, 3, start);
+    rc = sqlite3_step(ps->get);
+    if (rc == SQLITE_ROW) {
+        chunk_id = sqlite3_column_int64(ps->get, 0);
+        stored_n = sqlite3_column_int64(ps->get, 1);
+        const void *blob = sqlite3_column_blob(ps->get, 2);
+        size_t len = (size_t)sqlite3_column_bytes(ps->get, 2);
+        ps->old.n = 0;
+        err = ag__chunk_decode(blob, len, start, &ps->old);
+        if (!err && ps->old.n != (size_t)stored_n)
+            err = AG_ESTORE;
+        what = "merging into";
+    } else if (rc != SQLITE_DONE) {
+        err = sqlfail(st, ei, "reading the %s chunk of %s/%s/%s at %lld ms", ag_resource_name(r),
+                      c->ns, c->pod, c->container, (long long)start);
+    }
+    sqlite3_reset(ps->get);
+    if (err == AG_ESTORE && rc == SQLITE_ROW)
+        ag_errinfo_set(ei, "store %s: the stored %s chunk of %s/%s/%s at %lld ms is damaged",
+                       st->path, ag_resource_name(r), c->ns, c->pod, c->container,
+                       (long long)start);
+    if (err)
+        return err;
+    if (rc == SQLITE_ROW) {
+        int changed = merge(ps, v, n, &added);
+        if (changed <= 0)
+            return changed < 0 ? AG_ENOMEM : AG_OK; /* nothing new: no write */
+        s = ps->upd;
+        v = ps->merged.v;
+        n = ps->merged.n;
+    }
+    if (bind_chunk(ps, s, start, v, n) != AG_OK)
+        return AG_ENOMEM;
+    sqlite3_bind_int64(s, 1, rc == SQLITE_ROW ? chunk_id : id);
+    sqlite3_bind_int(s, 2, r);
+    sqlite3_bind_int64(s, 3, start);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        err = sqlfail(st, ei, "%s the %s chunk of %s/%s/%s at %lld ms", what, ag_resource_name(r),
+                      c->ns, c->pod, c->container, (long long)start);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s); /* the blob is borrowed from ps->buf */
+    if (!err)
+        *inserted += added;
+    return err;
+}
+
+/* 1 when s is sorted by strictly increasing time and all finite: true of
+ * every finished dataset, so the usual case copies nothing. */
+static int is_clean(const ag_samples *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!isfinite(s->v[i].v) || (i > 0 && s->v[i].t_ms <= s->v[i - 1].t_ms))
+            return 0;
+    return 1;
+}
+
 static ag_err put_samples(ag_store *st, put_stmts *ps, const ag_container *c, int64_t id,
                           uint64_t *inserted, ag_errinfo *ei)
 {
     for (int r = 0; r < AG_NRES; r++) {
-        const ag_samples *s = &c->usage[r];
-        for (size_t i = 0; i < s->n; i++) {
-            /* A finished dataset has none; SQLite would store NaN as NULL. */
-            if (!isfinite(s->v[i].v))
-                continue;
-            sqlite3_bind_int64(ps->ins, 1, id);
-            sqlite3_bind_int(ps->ins, 2, r);
-            sqlite3_bind_int64(ps->ins, 3, s->v[i].t_ms);
-            sqlite3_bind_double(ps->ins, 4, s->v[i].v);
-            if (sqlite3_step(ps->ins) != SQLITE_DONE) {
-                sqlite3_reset(ps->ins);
-                return sqlfail(st, ei, "writing %s sample of %s/%s/%s at %lld ms",
-                               ag_resource_name(r), c->ns, c->pod, c->container,
-                               (long long)s->v[i].t_ms);
-            }
-            sqlite3_reset(ps->ins);
-            if (sqlite3_changes(st->db) > 0) {
-                (*inserted)++;
-                continue;
-            }
-            sqlite3_bind_int64(ps->upd, 1, id);
-            sqlite3_bind_int(ps->upd, 2, r);
-            sqlite3_bind_int64(ps->upd, 3, s->v[i].t_ms);
-            sqlite3_bind_double(ps->upd, 4, s->v[i].v);
-            if (step_done(st, ps->upd, "replacing a sample", ei))
-                return AG_ESTORE;
+        const ag_sample *v = c->usage[r].v;
+        size_t n = c->usage[r].n, i = 0;
+        ag_err err;
+
+        if (n > 0 && !is_clean(&c->usage[r])) {
+            /* SQLite would store NaN as NULL; a finished dataset has none. */
+            ps->sorted.n = 0;
+            for (size_t k = 0; k < n; k++)
+                if (ag_samples_push(&ps->sorted, v[k].t_ms, v[k].v))
+                    return AG_ENOMEM;
+            if (sort_dedupe(ps->sorted.v, &ps->sorted.n))
+                return AG_ENOMEM;
+            v = ps->sorted.v;
+            n = ps->sorted.n;
+        }
+        if (n > 0 && (v[0].t_ms < -AG__CHUNK_TMAX || v[n - 1].t_ms > AG__CHUNK_TMAX)) {
+            ag_errinfo_set(ei, "store %s: %s sample of %s/%s/%s at %lld ms: time out of range",
+                           st->path, ag_resource_name(r), c->ns, c->pod, c->container,
+                           (long long)(v[0].t_ms < -AG__CHUNK_TMAX ? v[0].t_ms : v[n - 1].t_ms));
+            return AG_EINVAL;
+        }
+        while (i < n) {
+            int64_t start = ag__chunk_start(v[i].t_ms);
+            size_t j = i + 1;
+            while (j < n && v[j].t_ms < start + AG__CHUNK_MS)
+                j++;
+            err = put_chunk(st, ps, c, id, r, start, v + i, j - i, inserted, ei);
+            if (err)
+                return err;
+            i = j;
         }
     }
     return AG_OK;
@@ -552,6 +789,8 @@ ag_err ag_store_put_dataset(ag_store *st, const ag_dataset *ds, uint64_t *insert
         err = put_labels(st, &ps, ds, ei);
     if (!err)
         err = exec(st, "COMMIT", "committing the import", ei);
+    if (err == AG_ENOMEM)
+        ag_errinfo_set(ei, "store %s: importing: %s", st->path, ag_strerror(err));
     if (err)
         rollback(st);
     else if (inserted)
@@ -577,8 +816,8 @@ static ag_err load_prepare(ag_store *st, load_stmts *ls, ag_errinfo *ei)
                          &ls->cont, ei);
     if (!err)
         err = prepare(st,
-                      "SELECT t_ms, value FROM sample WHERE container_id = ?1 AND resource = ?2 "
-                      "AND t_ms BETWEEN ?3 AND ?4 ORDER BY t_ms",
+                      "SELECT start_ms, n, data FROM chunk WHERE container_id = ?1 "
+                      "AND resource = ?2 AND start_ms BETWEEN ?3 AND ?4 ORDER BY start_ms",
                       &ls->sample, ei);
     if (!err)
         err = prepare(st, "SELECT resource, kind, value, t_ms FROM spec WHERE container_id = ?1",
@@ -618,6 +857,48 @@ static ag_err load_series(ag_store *st, sqlite3_stmt *q, ag_samples *s, const ch
     if (!err && rc != SQLITE_DONE)
         err = sqlfail(st, ei, "reading %s", what);
     sqlite3_reset(q);
+    return err;
+}
+
+/* Reads the chunks of series (id, r) overlapping [start_ms, end_ms] into
+ * s, keeping only the samples in that window. */
+static ag_err load_chunks(ag_store *st, load_stmts *ls, int64_t id, int r, int64_t start_ms,
+                          int64_t end_ms, ag_samples *s, ag_errinfo *ei)
+{
+    sqlite3_stmt *q = ls->sample;
+    /* A chunk starting up to one span before start_ms may still reach it. */
+    int64_t lo = start_ms < INT64_MIN + AG__CHUNK_MS ? INT64_MIN : start_ms - AG__CHUNK_MS + 1;
+    ag_err err = AG_OK;
+    size_t k = 0;
+    int rc;
+
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int(q, 2, r);
+    sqlite3_bind_int64(q, 3, lo);
+    sqlite3_bind_int64(q, 4, end_ms);
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t start = sqlite3_column_int64(q, 0), n = sqlite3_column_int64(q, 1);
+        const void *blob = sqlite3_column_blob(q, 2);
+        size_t before = s->n, len = (size_t)sqlite3_column_bytes(q, 2);
+
+        err = ag__chunk_decode(blob, len, start, s);
+        if (!err && (int64_t)(s->n - before) != n)
+            err = AG_ESTORE;
+        if (err == AG_ESTORE)
+            ag_errinfo_set(ei, "store %s: the %s chunk of container %lld at %lld ms is damaged",
+                           st->path, ag_resource_name(r), (long long)id, (long long)start);
+        if (err)
+            break;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sqlfail(st, ei, "reading samples");
+    sqlite3_reset(q);
+    /* Chunks come in time order, so filtering keeps s sorted. */
+    for (size_t i = 0; !err && i < s->n; i++)
+        if (s->v[i].t_ms >= start_ms && s->v[i].t_ms <= end_ms)
+            s->v[k++] = s->v[i];
+    if (!err)
+        s->n = k;
     return err;
 }
 
@@ -708,13 +989,8 @@ static ag_err load_container(ag_store *st, load_stmts *ls, ag_dataset *ds, int64
         ag_errinfo_set(ei, "store %s: container %lld has a NULL name", st->path, (long long)id);
         return AG_ESTORE;
     }
-    for (int r = 0; !err && r < AG_NRES; r++) {
-        sqlite3_bind_int64(ls->sample, 1, id);
-        sqlite3_bind_int(ls->sample, 2, r);
-        sqlite3_bind_int64(ls->sample, 3, start_ms);
-        sqlite3_bind_int64(ls->sample, 4, end_ms);
-        err = load_series(st, ls->sample, &tmp[r], "samples", ei);
-    }
+    for (int r = 0; !err && r < AG_NRES; r++)
+        err = load_chunks(st, ls, id, r, start_ms, end_ms, &tmp[r], ei);
     if (!err) {
         sqlite3_bind_int64(ls->oom, 1, id);
         sqlite3_bind_int64(ls->oom, 2, start_ms);
@@ -808,15 +1084,8 @@ ag_err ag_store_time_range(ag_store *st, int64_t *min_ms, int64_t *max_ms, ag_er
 
     if (!st)
         return AG_EINVAL;
-    /* Per (container, resource) the first/last key is one index seek, so
-     * this avoids scanning every sample. */
-    err = prepare(st,
-                  "SELECT min((SELECT min(t_ms) FROM sample WHERE container_id = c.id "
-                  "                AND resource = r.x)),"
-                  "       max((SELECT max(t_ms) FROM sample WHERE container_id = c.id "
-                  "                AND resource = r.x)) "
-                  "FROM container c, (SELECT 0 AS x UNION ALL SELECT 1) r",
-                  &s, ei);
+    /* A scan of the small chunk_span index: no blob is read. */
+    err = prepare(st, "SELECT min(t_first), max(t_last) FROM chunk", &s, ei);
     if (err)
         return err;
     if (sqlite3_step(s) != SQLITE_ROW) {
@@ -843,7 +1112,7 @@ ag_err ag_store_stats_get(ag_store *st, ag_store_stats *out, ag_errinfo *ei)
         return AG_EINVAL;
     err = query_int(st, "SELECT count(*) FROM container", &c, ei);
     if (!err)
-        err = query_int(st, "SELECT count(*) FROM sample", &s, ei);
+        err = query_int(st, "SELECT coalesce(sum(n), 0) FROM chunk", &s, ei);
     if (!err)
         err = query_int(st, "SELECT count(*) FROM run", &r, ei);
     if (err)
@@ -1009,8 +1278,7 @@ void ag_runs_free(ag_run *runs, size_t n)
 /* Forecasts                                                            */
 
 /* Inserts the points of one forecast with the prepared INSERT s. */
-static ag_err put_forecast_one(ag_store *st, sqlite3_stmt *s, const ag_store_fc *f,
-                               ag_errinfo *ei)
+static ag_err put_forecast_one(ag_store *st, sqlite3_stmt *s, const ag_store_fc *f, ag_errinfo *ei)
 {
     ag_err err = AG_OK;
 

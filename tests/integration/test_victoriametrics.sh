@@ -88,7 +88,7 @@ check 'cmp -s "$T/file-vpa.json" "$T/store.json"' "store (from VictoriaMetrics) 
 "$AUGUR" import -q --db "$T/syn.db" --prometheus "$VM_URL" --namespace syn --end "$SYN_END" --history 1d 2>"$T/imp"; rc=$?
 check '[ $rc -eq 0 ]' "import of the synthetic namespace: $(cat "$T/imp")"
 python3 - "$T/syn.om" "$T/syn.db" "$SYN_END" > "$T/syn.out" 2>&1 <<'EOF'
-import sqlite3, sys
+import sqlite3, struct, sys
 om, db, end = sys.argv[1], sys.argv[2], int(sys.argv[3]) * 1000
 raw = {}
 for line in open(om):
@@ -109,12 +109,43 @@ for (pod, res), pts in raw.items():
         elif res == 0 and len(inw) >= 2:
             (t1, v1), (t2, v2) = inw[-2], inw[-1]
             want[(pod, res, g)] = (v2 - v1 if v2 >= v1 else v2) / ((t2 - t1) / 1000)
+def varint(b, i):
+    x = shift = 0
+    while True:
+        x |= (b[i] & 0x7f) << shift
+        shift += 7
+        i += 1
+        if not b[i - 1] & 0x80:
+            return x, i
+def chunk(start, b):
+    # The store's chunk format (lib/store/chunk.c): format byte, count,
+    # then per sample a delta-of-delta varint time and an XOR'd value.
+    assert b[0] == 1
+    n, i = varint(b, 1)
+    t, d, bits = start, 0, 0
+    for k in range(n):
+        u, i = varint(b, i)
+        if k == 0:
+            t = start + u
+        else:
+            d += (u >> 1) ^ -(u & 1)
+            t += d
+        h = b[i]
+        i += 1
+        if h != 64:
+            lead, trail = h >> 3, h & 7
+            x = int.from_bytes(b[i:i + 8 - lead - trail], "big") << (8 * trail)
+            i += 8 - lead - trail
+            bits ^= x
+        yield t, struct.unpack("<d", bits.to_bytes(8, "little"))[0]
+    assert i == len(b)
 got = {}
 con = sqlite3.connect(db)
-for pod, res, t, v in con.execute(
-        "SELECT c.pod, s.resource, s.t_ms, s.value FROM sample s "
+for pod, res, start, data in con.execute(
+        "SELECT c.pod, s.resource, s.start_ms, s.data FROM chunk s "
         "JOIN container c ON c.id = s.container_id WHERE c.namespace = 'syn'"):
-    got[(pod, res, t)] = v
+    for t, v in chunk(start, data):
+        got[(pod, res, t)] = v
 bad = 0
 for k in sorted(set(want) | set(got)):
     a, b = want.get(k), got.get(k)

@@ -147,7 +147,7 @@ static void assert_same_samples(const ag_samples *a, const ag_samples *b)
     assert_int_equal(a->n, b->n);
     for (size_t i = 0; i < a->n; i++) {
         assert_int_equal(a->v[i].t_ms, b->v[i].t_ms);
-        /* Exact: REAL columns store the full double. */
+        /* Exact: chunks store every bit of the double. */
         if (a->v[i].v != b->v[i].v)
             fail_msg("sample %zu: %.17g != %.17g", i, a->v[i].v, b->v[i].v);
     }
@@ -219,18 +219,18 @@ static void test_open_creates_dirs_wal(void **state)
     snprintf(path, sizeof path, "%s/a/b/c/augur.db", f->dir);
     st = open_ok(path);
     assert_int_equal(ag_store_schema_version(st), (int)ag__store_nmigrations);
-    assert_int_equal(ag_store_schema_version(st), 2);
+    assert_int_equal(ag_store_schema_version(st), 3);
     assert_int_equal(ag_store_stats_get(st, &stats, &ei), AG_OK);
     assert_int_equal(stats.containers, 0);
     assert_int_equal(stats.samples, 0);
     assert_int_equal(stats.runs, 0);
     assert_int_equal(ag_store_time_range(st, &lo, &hi, &ei), AG_ENODATA);
     assert_string_equal(raw_text(path, "PRAGMA journal_mode"), "wal");
-    assert_string_equal(raw_text(path, "PRAGMA user_version"), "2");
+    assert_string_equal(raw_text(path, "PRAGMA user_version"), "3");
     ag_store_close(st);
     /* Reopening an up-to-date file changes nothing. */
     st = open_ok(path);
-    assert_int_equal(ag_store_schema_version(st), 2);
+    assert_int_equal(ag_store_schema_version(st), 3);
     ag_store_close(st);
     ag_store_close(NULL);
 }
@@ -479,7 +479,7 @@ static void test_newer_schema(void **state)
     assert_int_equal(ag_store_open(f->db, &st, &ei), AG_ESCHEMA);
     assert_null(st);
     assert_non_null(strstr(ei.msg, "version 99"));
-    assert_non_null(strstr(ei.msg, "version 2"));
+    assert_non_null(strstr(ei.msg, "only up to version 3"));
     assert_non_null(strstr(ei.msg, f->db));
     /* The file was left alone. */
     assert_string_equal(raw_text(f->db, "PRAGMA user_version"), "99");
@@ -522,6 +522,7 @@ static void test_migration(void **state)
     const char *v2[] = {ag__store_migrations[0],
                         "ALTER TABLE run ADD COLUMN note TEXT; UPDATE run SET note = 'migrated'"};
     const char *v3_bad[] = {v2[0], v2[1], "CREATE TABLE t3 (x); THIS IS NOT SQL"};
+    char sql[64];
 
     /* A file written at version 1 ... */
     ag__store_set_migrations(ag__store_migrations, 1);
@@ -548,11 +549,13 @@ static void test_migration(void **state)
     assert_string_equal(raw_text(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 't3'"),
                         "0");
 
-    /* The built-in list (version 2) refuses a file one version newer. */
+    /* The built-in list refuses a file one version newer. */
     ag__store_set_migrations(NULL, 0);
-    raw_exec(f->db, "PRAGMA user_version = 3");
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %zu", ag__store_nmigrations + 1);
+    raw_exec(f->db, sql);
     assert_int_equal(ag_store_open(f->db, &st, &ei), AG_ESCHEMA);
-    assert_non_null(strstr(ei.msg, "version 3"));
+    snprintf(sql, sizeof sql, "version %zu", ag__store_nmigrations + 1);
+    assert_non_null(strstr(ei.msg, sql));
 }
 
 static void test_rollback(void **state)
@@ -568,7 +571,7 @@ static void test_rollback(void **state)
     assert_int_equal(ag_store_put_dataset(st, ds, NULL, &ei), AG_OK);
 
     /* A real SQLite failure in the middle of the next import. */
-    raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON sample WHEN NEW.t_ms = 42 "
+    raw_exec(f->db, "CREATE TRIGGER boom BEFORE INSERT ON chunk WHEN NEW.t_first = 42 "
                     "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
     bad = make_dataset(10);
     /* Changes that must not survive: a replaced value, a new sample, a
@@ -606,6 +609,231 @@ static void test_rollback(void **state)
     ag_store_close(st);
 }
 
+/* One CPU series of n samples every step_ms from t0, value f(i). */
+static ag_dataset *series_dataset(int64_t t0, int64_t step_ms, int n, double add)
+{
+    ag_dataset *ds = ag_dataset_new();
+    ag_container *c;
+    assert_non_null(ds);
+    c = ag_dataset_container(ds, "m", "p", "c");
+    assert_non_null(c);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(ag_samples_push(&c->usage[AG_CPU], t0 + i * step_ms, add + i), AG_OK);
+    assert_int_equal(ag_dataset_finish(ds, INT64_MIN, INT64_MAX, NULL), AG_OK);
+    return ds;
+}
+
+/* Imports that overlap stored chunks: counts of new samples are exact,
+ * the newer value wins, loads cut chunks at the window's bounds. */
+static void test_merge_chunks(void **state)
+{
+    fixture *f = *state;
+    const int64_t day = AG__CHUNK_MS, d0 = 19675 * AG__CHUNK_MS, min = 60000;
+    /* a: 10:00 of day 0 to 10:00 of day 1; b: 20:00 of day 0 to 05:00 of day 2 */
+    ag_dataset *a = series_dataset(d0 + 10 * 60 * min, min, 24 * 60 + 1, 0.0);
+    ag_dataset *b = series_dataset(d0 + 20 * 60 * min, min, 33 * 60 + 1, 0.5), *back;
+    ag_errinfo ei = {{0}};
+    ag_store_stats stats;
+    uint64_t inserted;
+    int64_t lo, hi;
+    const ag_samples *s;
+    ag_store *st = open_ok(f->db);
+
+    assert_int_equal(ag_store_put_dataset(st, a, &inserted, &ei), AG_OK);
+    assert_int_equal(inserted, 24 * 60 + 1);
+    assert_string_equal(raw_text(f->db, "SELECT count(*) FROM chunk"), "2");
+    /* b overlaps a from 20:00 of day 0 to 10:00 of day 1: 14 h + 1 sample */
+    assert_int_equal(ag_store_put_dataset(st, b, &inserted, &ei), AG_OK);
+    assert_int_equal(inserted, 33 * 60 + 1 - (14 * 60 + 1));
+    assert_string_equal(raw_text(f->db, "SELECT count(*) FROM chunk"), "3");
+    assert_int_equal(ag_store_put_dataset(st, b, &inserted, &ei), AG_OK);
+    assert_int_equal(inserted, 0);
+    assert_int_equal(ag_store_stats_get(st, &stats, &ei), AG_OK);
+    assert_int_equal(stats.samples, 24 * 60 + 1 + 33 * 60 + 1 - (14 * 60 + 1));
+    assert_int_equal(ag_store_time_range(st, &lo, &hi, &ei), AG_OK);
+    assert_int_equal(lo, d0 + 10 * 60 * min);
+    assert_int_equal(hi, d0 + 20 * 60 * min + 33 * 60 * min);
+
+    back = load_all(st, INT64_MIN, INT64_MAX, NULL);
+    s = &ag_dataset_at(back, 0)->usage[AG_CPU];
+    assert_int_equal(s->n, stats.samples);
+    for (size_t i = 0; i < s->n; i++) {
+        int64_t k = (s->v[i].t_ms - d0) / min; /* minutes since day 0 */
+        assert_int_equal(s->v[i].t_ms, d0 + (int64_t)(10 * 60 + i) * min);
+        /* b's values (0.5 + i) from 20:00 on, a's (i) before */
+        assert_true(s->v[i].v == (k >= 20 * 60 ? 0.5 + (double)(k - 20 * 60) : (double)(k - 600)));
+    }
+    ag_dataset_free(back);
+
+    /* A window across a chunk boundary, both ends included. */
+    back = load_all(st, d0 + day - 5 * min, d0 + day + 5 * min, NULL);
+    assert_int_equal(total_samples(back), 11);
+    assert_int_equal(ag_dataset_at(back, 0)->usage[AG_CPU].v[0].t_ms, d0 + day - 5 * min);
+    ag_dataset_free(back);
+    /* One sample far away (a gap of a month) is a chunk of its own. */
+    ag_dataset_free(a);
+    a = series_dataset(d0 + 40 * day + 1, min, 1, 7.0);
+    assert_int_equal(ag_store_put_dataset(st, a, &inserted, &ei), AG_OK);
+    assert_int_equal(inserted, 1);
+    assert_int_equal(ag_store_time_range(st, &lo, &hi, &ei), AG_OK);
+    assert_int_equal(hi, d0 + 40 * day + 1);
+    back = load_all(st, d0 + 39 * day, INT64_MAX, NULL);
+    assert_int_equal(total_samples(back), 1);
+    ag_dataset_free(back);
+
+    ag_dataset_free(a);
+    ag_dataset_free(b);
+    ag_store_close(st);
+}
+
+/* An unfinished dataset: unsorted, duplicate times (the last wins, counted
+ * once), NaN skipped; times the chunks cannot hold are refused. */
+static void test_unsorted_input(void **state)
+{
+    fixture *f = *state;
+    ag_dataset *ds = ag_dataset_new(), *back;
+    ag_errinfo ei = {{0}};
+    uint64_t inserted;
+    ag_container *c;
+    const ag_samples *s;
+    ag_store *st = open_ok(f->db);
+
+    assert_non_null(ds);
+    c = ag_dataset_container(ds, "u", "p", "c");
+    assert_non_null(c);
+    assert_int_equal(ag_samples_push(&c->usage[AG_MEMORY], T0 + 2 * STEP, 3.0), AG_OK);
+    assert_int_equal(ag_samples_push(&c->usage[AG_MEMORY], T0, 1.0), AG_OK);
+    assert_int_equal(ag_samples_push(&c->usage[AG_MEMORY], T0 + 2 * STEP, 4.0), AG_OK);
+    assert_int_equal(ag_samples_push(&c->usage[AG_MEMORY], T0 + STEP, NAN), AG_OK);
+    assert_int_equal(ag_samples_push(&c->usage[AG_MEMORY], -1000, 9.0), AG_OK);
+    assert_int_equal(ag_store_put_dataset(st, ds, &inserted, &ei), AG_OK);
+    assert_int_equal(inserted, 3);
+    back = load_all(st, INT64_MIN, INT64_MAX, NULL);
+    s = &ag_dataset_at(back, 0)->usage[AG_MEMORY];
+    assert_int_equal(s->n, 3);
+    assert_int_equal(s->v[0].t_ms, -1000);
+    assert_true(s->v[2].v == 4.0);
+    ag_dataset_free(back);
+
+    assert_int_equal(ag_samples_push(&c->usage[AG_MEMORY], INT64_MAX, 1.0), AG_OK);
+    assert_int_equal(ag_store_put_dataset(st, ds, &inserted, &ei), AG_EINVAL);
+    assert_non_null(strstr(ei.msg, "u/p/c"));
+    assert_non_null(strstr(ei.msg, "out of range"));
+    ag_dataset_free(ds);
+    ag_store_close(st);
+}
+
+/* A damaged chunk blob (a bad disk, another program) is an AG_ESTORE
+ * naming the chunk, for loads and for imports that merge into it. */
+static void test_damaged_chunk(void **state)
+{
+    fixture *f = *state;
+    ag_dataset *ds = make_dataset(10), *back = ag_dataset_new();
+    ag_errinfo ei = {{0}};
+    ag_store *st = open_ok(f->db);
+
+    assert_non_null(back);
+    assert_int_equal(ag_store_put_dataset(st, ds, NULL, &ei), AG_OK);
+    raw_exec(f->db, "UPDATE chunk SET data = X'01FFFF' WHERE id = (SELECT min(id) FROM chunk)");
+    assert_int_equal(ag_store_load(st, back, INT64_MIN, INT64_MAX, NULL, &ei), AG_ESTORE);
+    assert_non_null(strstr(ei.msg, "damaged"));
+    assert_int_equal(ag_store_put_dataset(st, ds, NULL, &ei), AG_ESTORE);
+    assert_non_null(strstr(ei.msg, "damaged"));
+    /* A valid blob whose count disagrees with the row's n. */
+    raw_exec(f->db, "UPDATE chunk SET data = (SELECT data FROM chunk ORDER BY id DESC LIMIT 1), "
+                    "n = n + 1 WHERE id = (SELECT min(id) FROM chunk)");
+    ag_dataset_free(back);
+    back = ag_dataset_new();
+    assert_non_null(back);
+    assert_int_equal(ag_store_load(st, back, INT64_MIN, INT64_MAX, NULL, &ei), AG_ESTORE);
+    assert_non_null(strstr(ei.msg, "damaged"));
+    ag_dataset_free(back);
+    ag_dataset_free(ds);
+    ag_store_close(st);
+}
+
+/* A version 2 file (one row per sample) is carried to chunks: every
+ * sample kept bit for bit, the old table dropped, in one transaction. */
+static void test_migrate_v2_samples(void **state)
+{
+    fixture *f = *state;
+    ag_errinfo ei = {{0}};
+    ag_store_stats stats;
+    ag_dataset *back;
+    int64_t lo, hi;
+    ag_store *st;
+
+    ag__store_set_migrations(ag__store_migrations, 2);
+    st = open_ok(f->db);
+    assert_int_equal(ag_store_schema_version(st), 2);
+    ag_store_close(st);
+    /* Two containers; 3 days and a bit at 30 s for CPU, memory before
+     * the epoch too (negative times round down to their chunk). */
+    raw_exec(f->db,
+             "INSERT INTO container (id, namespace, pod, container, owner_kind, owner_name) "
+             "VALUES (1, 'ns', 'a', 'c', 'Deployment', 'a'), (2, 'ns', 'b', 'c', NULL, NULL);"
+             "WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x < 9000) "
+             "INSERT INTO sample SELECT 1, 0, 1700000000000 + x * 30000, x / 7.0 FROM i;"
+             "WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x < 99) "
+             "INSERT INTO sample SELECT 2, 1, -50000000 + x * 1000000, 1e9 + x * 4096 FROM i;");
+    ag__store_set_migrations(NULL, 0);
+    st = open_ok(f->db);
+    assert_int_equal(ag_store_schema_version(st), (int)ag__store_nmigrations);
+    assert_string_equal(raw_text(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'sample'"),
+                        "0");
+    assert_int_equal(ag_store_stats_get(st, &stats, &ei), AG_OK);
+    assert_int_equal(stats.samples, 9001 + 100);
+    assert_int_equal(stats.containers, 2);
+    assert_int_equal(ag_store_time_range(st, &lo, &hi, &ei), AG_OK);
+    assert_int_equal(lo, -50000000);
+    assert_int_equal(hi, 1700000000000LL + 9000 * 30000LL);
+    back = load_all(st, INT64_MIN, INT64_MAX, NULL);
+    assert_int_equal(ag_dataset_count(back), 2);
+    for (size_t i = 0; i < ag_dataset_count(back); i++) {
+        const ag_container *c = ag_dataset_at(back, i);
+        if (strcmp(c->pod, "a") == 0) {
+            assert_string_equal(c->owner_name, "a");
+            assert_int_equal(c->usage[AG_CPU].n, 9001);
+            for (int x = 0; x <= 9000; x++) {
+                assert_int_equal(c->usage[AG_CPU].v[x].t_ms, 1700000000000LL + x * 30000LL);
+                assert_true(c->usage[AG_CPU].v[x].v == x / 7.0);
+            }
+        } else {
+            assert_int_equal(c->usage[AG_MEMORY].n, 100);
+            for (int x = 0; x < 100; x++) {
+                assert_int_equal(c->usage[AG_MEMORY].v[x].t_ms, -50000000LL + x * 1000000LL);
+                assert_true(c->usage[AG_MEMORY].v[x].v == 1e9 + x * 4096.0);
+            }
+        }
+    }
+    ag_dataset_free(back);
+    ag_store_close(st);
+}
+
+/* A v2 file the migration cannot carry (an infinite value, which augur
+ * never wrote) is refused and left untouched at version 2. */
+static void test_migrate_v2_refused(void **state)
+{
+    fixture *f = *state;
+    ag_errinfo ei = {{0}};
+    ag_store *st;
+
+    ag__store_set_migrations(ag__store_migrations, 2);
+    st = open_ok(f->db);
+    ag_store_close(st);
+    raw_exec(f->db,
+             "INSERT INTO container (id, namespace, pod, container) VALUES (1, 'n', 'p', 'c');"
+             "INSERT INTO sample VALUES (1, 0, 1000, 1.0), (1, 0, 2000, 9e999)");
+    ag__store_set_migrations(NULL, 0);
+    assert_int_equal(ag_store_open(f->db, &st, &ei), AG_ESTORE);
+    assert_non_null(strstr(ei.msg, "from version 2 to 3"));
+    assert_non_null(strstr(ei.msg, "ag_chunk"));
+    assert_string_equal(raw_text(f->db, "PRAGMA user_version"), "2");
+    assert_string_equal(raw_text(f->db, "SELECT count(*) FROM sample"), "2");
+    assert_string_equal(raw_text(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'chunk'"),
+                        "0");
+}
+
 /* Several processes creating the same new file at once: each migration
  * step must run once (the version is re-read under the write lock). */
 static void test_concurrent_create(void **state)
@@ -635,7 +863,7 @@ static void test_concurrent_create(void **state)
             assert_true(WIFEXITED(status));
             assert_int_equal(WEXITSTATUS(status), 0);
         }
-        assert_string_equal(raw_text(path, "PRAGMA user_version"), "2");
+        assert_string_equal(raw_text(path, "PRAGMA user_version"), "3");
     }
 }
 
@@ -688,6 +916,43 @@ static void test_load_out_of_memory(void **state)
         ag_dataset_free(back);
         assert_true(k < 1000);
     }
+    ag_dataset_free(ds);
+    ag_store_close(st);
+}
+
+/* Out of memory at every allocation of an import that merges into stored
+ * chunks and sorts an unsorted series: AG_ENOMEM and nothing changed. */
+static void test_put_out_of_memory(void **state)
+{
+    fixture *f = *state;
+    ag_dataset *ds = make_dataset(5), *more = make_dataset(8), *back;
+    ag_errinfo ei = {{0}};
+    ag_store_stats stats;
+    uint64_t inserted;
+    ag_container *c;
+    ag_store *st = open_ok(f->db);
+
+    assert_int_equal(ag_store_put_dataset(st, ds, NULL, &ei), AG_OK);
+    c = ag_dataset_at(more, 0);
+    assert_int_equal(ag_samples_push(&c->usage[AG_CPU], T0 - STEP, 2.0), AG_OK); /* unsorted */
+    for (long k = 1;; k++) {
+        ag_err err;
+        ag__alloc_fail_after(k);
+        err = ag_store_put_dataset(st, more, &inserted, &ei);
+        ag__alloc_fail_after(0);
+        if (err == AG_OK)
+            break;
+        assert_int_equal(err, AG_ENOMEM);
+        assert_int_equal(inserted, 0);
+        assert_int_equal(ag_store_stats_get(st, &stats, &ei), AG_OK);
+        assert_int_equal(stats.samples, 6 * 2 * 5);
+        assert_true(k < 1000);
+    }
+    assert_int_equal(inserted, 6 * 2 * 3 + 1);
+    back = load_all(st, INT64_MIN, INT64_MAX, NULL);
+    assert_int_equal(total_samples(back), 6 * 2 * 8 + 1);
+    ag_dataset_free(back);
+    ag_dataset_free(more);
     ag_dataset_free(ds);
     ag_store_close(st);
 }
@@ -773,6 +1038,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unfinished_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_out_of_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_put_out_of_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_merge_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsorted_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_chunk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v2_samples, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_v2_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_speed, setup, teardown),
     };
     return cmocka_run_group_tests_name(AG_TEST_NAME, tests, NULL, NULL);
