@@ -2,7 +2,9 @@
  * src/main.c - the augur command line: one cmd_<verb>() per subcommand
  * (git style), each in its own file.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
 static const struct {
@@ -28,8 +30,23 @@ static void usage(FILE *f)
           f);
 }
 
+/* XGBoost's OpenMP threads spin between calls unless told otherwise, and
+ * libgomp reads that only when it loads: the global forecast models cost
+ * 5-10x the CPU (measured in bench/bench_forecast). Set it and start
+ * again, once, when the user has not chosen. */
+static void passive_openmp(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY"))
+        return;
+    if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    /* no /proc: carry on with spinning threads */
+}
+
 int main(int argc, char **argv)
 {
+    passive_openmp(argv);
     if (argc < 2) {
         usage(stderr);
         return AG_EXIT_USAGE;
