@@ -287,6 +287,34 @@ typedef struct plan {
     size_t win_bt;              /* a backtest fit at most win_bt */
 } plan;
 
+/* Keeps a forecast within the history's range widened by twice its span
+ * on each side. A multiplicative or trend model can explode on a series
+ * that is mostly idle with rare bursts (seen: 1e7 x the history in
+ * bench/bench_forecast); no usage forecast that far outside what the
+ * series ever did is credible, and one such value poisons the backtest
+ * loss and the ensemble. */
+static void clamp_to_history(const double *y, size_t n, double *out, size_t h)
+{
+    double lo, hi, span;
+
+    if (n == 0)
+        return;
+    lo = hi = y[0];
+    for (size_t i = 1; i < n; i++) {
+        if (y[i] < lo)
+            lo = y[i];
+        if (y[i] > hi)
+            hi = y[i];
+    }
+    span = hi - lo;
+    for (size_t i = 0; i < h; i++) {
+        if (out[i] > hi + 2 * span)
+            out[i] = hi + 2 * span;
+        if (out[i] < lo - 2 * span)
+            out[i] = lo - 2 * span;
+    }
+}
+
 static ag_err run_model(const cand *cd, const ag__fc_ctx *ctx, const double *y, size_t n, size_t h,
                         double *out)
 {
@@ -305,6 +333,7 @@ static ag_err run_model(const cand *cd, const ag__fc_ctx *ctx, const double *y, 
     for (size_t i = 0; i < h; i++)
         if (!isfinite(out[i]))
             return AG_EINVAL;
+    clamp_to_history(y, n, out, h);
     return AG_OK;
 }
 
