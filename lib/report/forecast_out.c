@@ -36,23 +36,6 @@ static ag_err str_or_empty(ag_buf *b, const char *s)
 
 /* ---- csv ---- */
 
-/* RFC 4180: quoted when it holds a comma, quote, CR or LF. */
-static ag_err csv_field(ag_buf *b, const char *s)
-{
-    ag_err rc;
-
-    if (!s)
-        s = "";
-    if (!strpbrk(s, ",\"\r\n"))
-        return ag__buf_puts(b, s);
-    rc = ag__buf_puts(b, "\"");
-    for (; rc == AG_OK && *s; s++)
-        rc = *s == '"' ? ag__buf_puts(b, "\"\"") : ag__buf_append(b, s, 1);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, "\"");
-    return rc;
-}
-
 /* A value in cores (6 decimals, trailing zeros cut) or whole bytes. */
 static ag_err csv_value(ag_buf *b, int r, double v)
 {
@@ -87,7 +70,7 @@ static ag_err csv_item(ag_buf *b, const ag_fc_item *it)
             for (size_t c = 0; rc == AG_OK && c < 4; c++) {
                 rc = ag__buf_puts(b, ",");
                 if (rc == AG_OK)
-                    rc = csv_field(b, lead[c]);
+                    rc = ag__buf_csv_str(b, lead[c]);
             }
             if (rc == AG_OK)
                 rc = ag__buf_printf(b, ",%s,",

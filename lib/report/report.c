@@ -219,21 +219,6 @@ static ag_err write_json(FILE *f, const ag_report_item *items, size_t n)
 
 /* ---- csv ---- */
 
-/* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled. */
-static ag_err csv_str(ag_buf *b, const char *s)
-{
-    ag_err rc;
-
-    if (!strpbrk(s, ",\"\r\n"))
-        return ag__buf_puts(b, s);
-    rc = ag__buf_puts(b, "\"");
-    for (; rc == AG_OK && *s; s++)
-        rc = *s == '"' ? ag__buf_puts(b, "\"\"") : ag__buf_append(b, s, 1);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, "\"");
-    return rc;
-}
-
 /* A number as in json, or an empty cell when unknown. */
 static ag_err csv_num(ag_buf *b, double v)
 {
@@ -253,7 +238,7 @@ static ag_err csv_row(ag_buf *b, const ag_report_item *it, int r)
         if (k)
             rc = ag__buf_puts(b, ",");
         if (rc == AG_OK)
-            rc = csv_str(b, lead[k]);
+            rc = ag__buf_csv_str(b, lead[k]);
     }
     if (rc == AG_OK)
         rc = csv_num(b, ag__rep_rec(it, r, AG__F_TARGET));

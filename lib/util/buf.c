@@ -108,6 +108,22 @@ ag_err ag__buf_json_str(ag_buf *b, const char *s)
     return rc;
 }
 
+ag_err ag__buf_csv_str(ag_buf *b, const char *s)
+{
+    ag_err rc;
+
+    if (!s)
+        s = "";
+    if (!strpbrk(s, ",\"\r\n"))
+        return ag__buf_puts(b, s);
+    rc = ag__buf_puts(b, "\"");
+    for (; rc == AG_OK && *s; s++)
+        rc = *s == '"' ? ag__buf_puts(b, "\"\"") : ag__buf_append(b, s, 1);
+    if (rc == AG_OK)
+        rc = ag__buf_puts(b, "\"");
+    return rc;
+}
+
 ag_err ag__buf_json_num(ag_buf *b, double v)
 {
     char tmp[32];

@@ -28,6 +28,9 @@ ag_err ag__buf_printf(ag_buf *b, const char *fmt, ...) __attribute__((format(pri
 ag_err ag__buf_vprintf(ag_buf *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal, quotes included. */
 ag_err ag__buf_json_str(ag_buf *b, const char *s);
+/* Appends s as one CSV field (RFC 4180): quoted, quotes doubled, when it
+ * holds a comma, quote, CR or LF; as is otherwise. NULL is an empty field. */
+ag_err ag__buf_csv_str(ag_buf *b, const char *s);
 /* Appends a number as JSON: shortest round-trip form, "null" when not finite. */
 ag_err ag__buf_json_num(ag_buf *b, double v);
 /* Detaches the content: caller owns the returned string (free with
