@@ -67,6 +67,8 @@ typedef struct job {
     int r;
     double *v;      /* the grid values, owned */
     ag_fc_series s; /* v from its first known value on */
+    ag_fc_series cov; /* the other resource of the same container on s's grid, for the
+                         global models; n == 0 when that resource has no samples */
     ag_forecast fc;
 } job;
 
@@ -205,28 +207,61 @@ static ag_err build_jobs(const ag_cli *cli, const ag_wcontainer *wc, size_t nwc,
     return AG_OK;
 }
 
+/* Gives every job the other resource of its workload-container as a
+ * covariate, cut to the job's own grid (same start and length; NaN where
+ * the other resource has no value, which the global models treat as a
+ * gap). Jobs of one container are adjacent, CPU first. */
+static void pair_covariates(job *jobs, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        job *a = &jobs[i], *b = &jobs[i + 1];
+        if (a->wc != b->wc)
+            continue;
+        a->cov = a->s;
+        a->cov.v = b->v + (a->s.v - a->v);
+        b->cov = b->s;
+        b->cov.v = a->v + (b->s.v - b->v);
+    }
+}
+
 /* Trains the global model --model names (gbt, mlp) on all series of each
  * resource, so it learns from the whole cluster. g[r] stays NULL for
  * local models. */
 static ag_err train_globals(const ag_cli *cli, const job *jobs, size_t n, const plan *p,
                             ag_fc_global *g[AG_NRES])
 {
-    ag_fc_series *ss;
+    ag_fc_series *ss, *cs;
     ag_errinfo ei = {{0}};
     ag_err rc = AG_OK;
 
     if (!cli->fc_model || (strcmp(cli->fc_model, "gbt") && strcmp(cli->fc_model, "mlp")))
         return AG_OK;
-    ss = calloc(n + 1, sizeof *ss);
+    ss = calloc(2 * n + 1, sizeof *ss);
     if (!ss)
         return AG_ENOMEM;
+    cs = ss + n;
     for (int r = 0; rc == AG_OK && r < AG_NRES; r++) {
-        size_t m = 0;
+        size_t m = 0, paired = 0;
         for (size_t i = 0; i < n; i++)
-            if (jobs[i].r == r)
-                ss[m++] = jobs[i].s;
+            if (jobs[i].r == r) {
+                paired += jobs[i].cov.n != 0;
+                cs[m] = jobs[i].cov;
+                ss[m] = jobs[i].s;
+                /* Leave out the span the backtest scores (the last day and
+                 * a horizon), so the global model's backtest errors, its
+                 * calibration and the choice between models are out of
+                 * sample, as they are for the local models. */
+                size_t cut = (size_t)(86400000 / p->step_ms) + p->horizon;
+                if (cut > ss[m].n / 2)
+                    cut = ss[m].n / 2;
+                ss[m].n -= cut;
+                cs[m].n = ss[m].n;
+                m++;
+            }
+        /* multivariate only when every series has its partner */
         if (m)
-            rc = ag_fc_global_train(cli->fc_model, ss, NULL, m, p->horizon, 0, &g[r], &ei);
+            rc = ag_fc_global_train(cli->fc_model, ss, paired == m ? cs : NULL, m, p->horizon,
+                                    0, &g[r], &ei);
         if (rc != AG_OK)
             ag_cli_error(cli->fc_model, rc, &ei);
     }
@@ -247,6 +282,10 @@ static ag_err forecast_all(const ag_cli *cli, job *jobs, size_t n, const plan *p
         req.model = cli->fc_model;
         if (g[jobs[i].r])
             ag_fc_request_use_global(&req, g[jobs[i].r]);
+        if (jobs[i].cov.n) {
+            req.cov = &jobs[i].cov;
+            req.ncov = 1;
+        }
         rc = ag_forecast_series(&jobs[i].s, &req, &jobs[i].fc, &ei);
         if (rc != AG_OK) {
             char what[512];
@@ -466,6 +505,7 @@ int cmd_forecast(int argc, char **argv)
         ag_cli_error("forecast", rc, NULL);
         goto out;
     }
+    pair_covariates(jobs, n);
     if (train_globals(&cli, jobs, n, &p, g) != AG_OK || forecast_all(&cli, jobs, n, &p, g))
         goto out;
     if (n == 0 && !cli.quiet)

@@ -937,11 +937,13 @@ static void explain(const work *w, const cand *chosen, const clean *c, const ag_
     appendf(out->reason, sizeof out->reason, "%s (%s, %zu origins x %zu steps): %s %.4g",
             asked ? "as requested" : "chosen by backtest", loss_name(req, lb, sizeof lb), p->k,
             p->hb, chosen->name, loss_units(chosen->loss, c, req));
+    /* Chosen by backtest, the chosen one is the best and the rest follow
+     * in order: a chain of '<'. Asked for, it may not be: list the others
+     * by loss instead of a chain that would read wrongly. */
     for (size_t i = 0; i < n && i < 4; i++)
-        appendf(out->reason, sizeof out->reason, " %s %s %.4g",
-                order[i]->loss < chosen->loss    ? ">"
-                : order[i]->loss == chosen->loss ? "="
-                                                 : "<",
+        appendf(out->reason, sizeof out->reason, "%s%s %.4g",
+                asked ? (i ? ", " : "; the others: ")
+                      : (order[i]->loss == chosen->loss ? " = " : " < "),
                 order[i]->name, loss_units(order[i]->loss, c, req));
 }
 
