@@ -7,6 +7,7 @@
 #define AG_FORECAST_CONFORMAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "augur/err.h"
 
 /* Residuals (actual - forecast) of k origins x hb steps, grouped into
@@ -29,6 +30,17 @@ void ag__fc_calib_clear(ag__fc_calib *c);
  * interpolated between bucket centres, and beyond hb grown like
  * sqrt(step) (a random walk's spread). Non-decreasing in q at every step. */
 void ag__fc_calib_offsets(const ag__fc_calib *c, double q, double *off, size_t h);
+
+/* Residuals of the choice itself (cross-validated over origins): for each
+ * origin o, the model a choice on the other origins would have made (by
+ * pinball loss at q of bands calibrated on those origins, or MAE / MSE
+ * for loss AG_FC_LOSS_MAE / _MSE), and that model's residuals at o.
+ * res[m] holds model m's residuals [k * hb], valid at origins in ran[m].
+ * Writes one row of hb per origin that some model ran at into out
+ * ([k * hb]) and their count into *nout. Returns AG_ENOMEM or AG_OK.
+ * Added by f7 (selection-aware calibration of `auto`). */
+ag_err ag__fc_choice_residuals(const double *const *res, const uint64_t *ran, size_t nm, size_t k,
+                               size_t hb, int loss, double q, double *out, size_t *nout);
 
 /* The conformal order statistic of sorted r[0..n) at level q. */
 double ag__fc_conformal_quantile(const double *r, size_t n, double q);

@@ -2,8 +2,8 @@
  * tests/forecast/test_calibration.c - conformal calibration: on a series
  * with known Gaussian noise the p95 sits where the noise says, and on
  * held-out data it is exceeded about 5% of the time (fixed seeds, many
- * replications). Also the conformal order statistic and the horizon
- * buckets directly.
+ * replications). Also the conformal order statistic, the horizon
+ * buckets and the selection-aware residuals of `auto` directly.
  */
 #include "fc_util.h"
 #include "forecast/conformal.h"
@@ -132,11 +132,142 @@ static void test_buckets_widen(void **st)
     free(res);
 }
 
+/* Every bucket comes out sorted, ties and reversed runs included, with
+ * the same residuals it was given (the sort is conformal.c's own). */
+static void test_buckets_sorted(void **st)
+{
+    size_t k = 7, hb = 200;
+    double *res = malloc(k * hb * sizeof *res), in = 0, got = 0;
+    ag__fc_calib c;
+    fc_rng r = {9};
+    (void)st;
+    for (size_t i = 0; i < k * hb; i++) {
+        res[i] = i % 3 == 0 ? (double)(i % 5) : i % 3 == 1 ? -(double)i : fc_nrand(&r);
+        in += res[i];
+    }
+    assert_int_equal(ag__fc_calib_build(&c, res, k, hb), AG_OK);
+    for (size_t b = 0; b < c.nb; b++) {
+        const double *x = c.res + k * c.start[b];
+        size_t n = k * (c.start[b + 1] - c.start[b]);
+        for (size_t i = 1; i < n; i++)
+            assert_true(x[i - 1] <= x[i]);
+    }
+    for (size_t i = 0; i < k * hb; i++)
+        got += c.res[i];
+    assert_double_near(got, in, 1e-6 * fabs(in) + 1e-9);
+    ag__fc_calib_clear(&c);
+    free(res);
+}
+
+/* The choice residuals come, at each origin, from the model chosen on the
+ * other origins. A is perfect except at origin 2, B is off by 1
+ * everywhere: on all of them B wins (its band at +1 costs nothing, A's at
+ * +5 does), so the winner's own band is +1; left out, origin 2 goes to A,
+ * whose error there is 5, and the band of the choice says 5. */
+static void test_choice_residuals(void **st)
+{
+    enum { K = 5, HB = 12 };
+    double a[K * HB], b[K * HB], out[K * HB], off[HB];
+    const double *res[2] = {a, b};
+    uint64_t ran[2] = {0x1f, 0x1f};
+    size_t n = 0, at2 = 0;
+    ag__fc_calib c;
+    (void)st;
+    for (size_t i = 0; i < K * HB; i++) {
+        a[i] = i / HB == 2 ? 5.0 : 0.0;
+        b[i] = 1.0;
+    }
+    assert_int_equal(ag__fc_choice_residuals(res, ran, 2, K, HB, AG_FC_LOSS_PINBALL, 0.95, out, &n),
+                     AG_OK);
+    assert_int_equal(n, K);
+    for (size_t i = 0; i < K * HB; i++) {
+        assert_true(out[i] == (i / HB == 2 ? 5.0 : 1.0));
+        at2 += out[i] == 5.0;
+    }
+    assert_int_equal(at2, HB);
+    assert_int_equal(ag__fc_calib_build(&c, out, n, HB), AG_OK);
+    ag__fc_calib_offsets(&c, 0.95, off, HB);
+    assert_double_near(off[0], 5.0, 0);
+    ag__fc_calib_clear(&c);
+    /* An origin no model ran at yields no row; by MAE too, A wins only
+     * the fold without origin 2 (MAE 0 against B's 1). */
+    ran[0] = ran[1] = 0x1e;
+    assert_int_equal(ag__fc_choice_residuals(res, ran, 2, K, HB, AG_FC_LOSS_MAE, 0.95, out, &n),
+                     AG_OK);
+    assert_int_equal(n, K - 1);
+    assert_true(out[1 * HB] == 5.0); /* the second row is origin 2 */
+    assert_true(out[0] == 1.0 && out[3 * HB] == 1.0);
+}
+
+/* Pinball loss at q of residuals r[0..n) against offsets off[i % hb]. */
+static double pinball(const double *r, size_t n, size_t hb, const double *off, double q)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double u = r[i] - off[i % hb];
+        s += u >= 0 ? q * u : (q - 1) * u;
+    }
+    return s / (double)n;
+}
+
+/* Selection bias: ten equally good models (N(0, 1) errors, 5 origins x
+ * 12 steps); the one with the lowest backtest pinball has a p95 band from
+ * its own residuals that covers fresh errors clearly less than 95% of the
+ * time. The band from the choice residuals is back at 95% or above. */
+static void test_choice_selection_bias(void **st)
+{
+    enum { M = 10, K = 5, HB = 12, REPS = 400 };
+    static double r[M][K * HB];
+    double out[K * HB], off[HB];
+    const double *res[M];
+    uint64_t ran[M];
+    double own = 0, sel = 0;
+    fc_rng g = {77};
+    (void)st;
+    for (int rep = 0; rep < REPS; rep++) {
+        ag__fc_calib c;
+        double best = INFINITY, best_off = 0;
+        size_t n;
+        for (size_t m = 0; m < M; m++) {
+            double l;
+            for (size_t i = 0; i < K * HB; i++)
+                r[m][i] = fc_nrand(&g);
+            res[m] = r[m];
+            ran[m] = (1u << K) - 1;
+            assert_int_equal(ag__fc_calib_build(&c, r[m], K, HB), AG_OK);
+            ag__fc_calib_offsets(&c, 0.95, off, HB);
+            ag__fc_calib_clear(&c);
+            l = pinball(r[m], K * HB, HB, off, 0.95);
+            if (l < best) {
+                best = l;
+                best_off = off[0];
+            }
+        }
+        /* P(N(0, 1) <= x) = erfc(-x / sqrt(2)) / 2 */
+        own += 0.5 * erfc(-best_off / sqrt(2));
+        assert_int_equal(
+            ag__fc_choice_residuals(res, ran, M, K, HB, AG_FC_LOSS_PINBALL, 0.95, out, &n), AG_OK);
+        assert_int_equal(n, K);
+        assert_int_equal(ag__fc_calib_build(&c, out, n, HB), AG_OK);
+        ag__fc_calib_offsets(&c, 0.95, off, HB);
+        ag__fc_calib_clear(&c);
+        sel += 0.5 * erfc(-off[0] / sqrt(2));
+    }
+    own /= REPS;
+    sel /= REPS;
+    printf("selection bias: winner's own p95 covers %.4f, choice residuals' %.4f\n", own, sel);
+    assert_true(own < 0.94);
+    assert_true(sel >= 0.945);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conformal_rank),
         cmocka_unit_test(test_buckets_widen),
+        cmocka_unit_test(test_buckets_sorted),
+        cmocka_unit_test(test_choice_residuals),
+        cmocka_unit_test(test_choice_selection_bias),
         cmocka_unit_test(test_width_seasonal_naive),
         cmocka_unit_test(test_coverage_auto),
     };
