@@ -1,36 +1,3 @@
-/*
- * fuzz/fuzz_om.c - libFuzzer target for the OpenMetrics / Prometheus text reader.
- *
- * Parses the input into a fresh dataset with warnings silenced, cleans
- * it with ag_dataset_finish() as an import would, and frees everything.
- * Sanitizers turn any out-of-bounds access, leak or undefined behaviour
- * into a crash.
- */
-#include <stddef.h>
-#include <stdint.h>
-#include "augur/source.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void quiet(void *ud, const char *msg)
-{
-    (void)ud;
-    (void)msg;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    ag_dataset *ds = ag_dataset_new();
-    ag_read_opts opts = {0};
-    ag_ingest_stats st = {0};
-    ag_errinfo ei;
-
-    if (!ds)
-        return 0;
-    opts.warn = quiet;
-    opts.max_line = 4096; /* small, so the fuzzer reaches the limit */
-    ag_om_parse(ds, "fuzz", (const char *)data, size, &opts, &st, &ei);
-    ag_dataset_finish(ds, INT64_MIN, INT64_MAX, &st);
-    ag_dataset_free(ds);
-    return 0;
-}
+/* fuzz/fuzz_om.c - libFuzzer target for the OpenMetrics / Prometheus text reader. */
+#define AG_FUZZ_PARSE ag_om_parse
+#include "fuzz_reader.h"
