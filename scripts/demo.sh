@@ -1,6 +1,7 @@
 #!/bin/sh
 # make demo: recommend requests and limits for the bundled demo cluster
-# (data/demo/, cut from public traces) with the VPA algorithm, then KRR.
+# (data/demo/, cut from public traces) with the VPA algorithm, then KRR,
+# then forecast one namespace with an SVG plot.
 set -eu
 AUGUR=${1:-build/release/augur}
 cd "$(dirname "$0")/.."
@@ -12,6 +13,10 @@ echo "== augur recommend --algorithm vpa --input data/demo/*.om"
 echo
 echo "== augur recommend --algorithm krr (from the store this time, no re-reading)"
 "$AUGUR" recommend --db "$DB" --algorithm krr --history 8d
+echo
+echo "== augur forecast --namespace shop (next 24 h in 1 h steps, from the store)"
+"$AUGUR" forecast --db "$DB" --namespace shop --horizon 24h --step 1h --plot build/demo-forecast.svg
+echo "(history, forecast and quantile bands drawn in build/demo-forecast.svg)"
 echo
 echo "== augur history"
 "$AUGUR" history --db "$DB"
