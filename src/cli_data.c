@@ -109,6 +109,12 @@ ag_dataset *ag_cli_load(const ag_cli *cli, int64_t history_ms, int64_t *start_ms
     } else if (cli->prometheus) {
         int64_t step = 0;
         ag_read_opts ro = {0};
+        progress pr = {"prometheus queries", -1};
+        if (isatty(2) && !cli->quiet) {
+            /* called with (queries done, queries total) */
+            ro.progress = show_progress;
+            ro.progress_ud = &pr;
+        }
         if (end == INT64_MIN)
             end = ag_now_ms();
         snprintf(source, source_len, "prometheus:%s", cli->prometheus);
