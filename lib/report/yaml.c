@@ -85,6 +85,21 @@ static ag_err comment_text(ag_buf *b, const char *s)
     return rc;
 }
 
+/* "Kind ns/name" as comment text. */
+static ag_err comment_workload(ag_buf *b, const ag_wcontainer *wc)
+{
+    ag_err rc = comment_text(b, wc->kind);
+    if (rc == AG_OK)
+        rc = ag__buf_puts(b, " ");
+    if (rc == AG_OK)
+        rc = comment_text(b, wc->ns);
+    if (rc == AG_OK)
+        rc = ag__buf_puts(b, "/");
+    if (rc == AG_OK)
+        rc = comment_text(b, wc->name);
+    return rc;
+}
+
 /* A shell word for the kubectl command in a comment: single-quoted
  * unless made of safe characters only. */
 static ag_err shell_word(ag_buf *b, const char *s)
@@ -193,15 +208,7 @@ static ag_err write_vpa(ag_buf *b, const ag_report_item *items, size_t n, const 
             with_kind = 1;
     rc = ag__buf_puts(b, "---\n# ");
     if (rc == AG_OK)
-        rc = comment_text(b, wc->kind);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, " ");
-    if (rc == AG_OK)
-        rc = comment_text(b, wc->ns);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, "/");
-    if (rc == AG_OK)
-        rc = comment_text(b, wc->name);
+        rc = comment_workload(b, wc);
     if (rc == AG_OK)
         rc = ag__buf_puts(b, "\napiVersion: autoscaling.k8s.io/v1\nkind: VerticalPodAutoscaler\n"
                              "metadata:\n  name: ");
@@ -323,15 +330,7 @@ static ag_err no_patch(ag_buf *b, const ag_wcontainer *wc, const char *why)
 {
     ag_err rc = ag__buf_puts(b, "# no patch for ");
     if (rc == AG_OK)
-        rc = comment_text(b, wc->kind);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, " ");
-    if (rc == AG_OK)
-        rc = comment_text(b, wc->ns);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, "/");
-    if (rc == AG_OK)
-        rc = comment_text(b, wc->name);
+        rc = comment_workload(b, wc);
     if (rc == AG_OK)
         rc = ag__buf_printf(b, ": %s\n", why);
     return rc;
