@@ -5,18 +5,10 @@
 set -u
 AUGUR=${AG_AUGUR:?}
 SRC=${AG_SOURCE_DIR:?}
+. "$SRC/tests/lib/common.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
 
-DEMO=("$SRC"/data/demo/*.om)
-[ -e "${DEMO[0]}" ] || { echo "skip: no demo data" >&2; exit 77; }
-INPUTS=()
-for f in "${DEMO[@]}"; do INPUTS+=(--input "$f"); done
 
 # usage errors exit 2, help exits 0
 "$AUGUR" >/dev/null 2>&1; rc=$?; check '[ $rc -eq 2 ]' "no command -> 2"
@@ -109,5 +101,4 @@ sed -i '5s/.*/container_memory_working_set_bytes{namespace="x" 12 oops/' "$T/m.o
 check '[ $rc -eq 0 ] && grep -q "m.om:5:" "$T/err"' "malformed line named file:line"
 check 'python3 -c "import json,sys; assert len(json.load(open(sys.argv[1])))>0" "$T/m.json"' "rest of malformed file kept"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

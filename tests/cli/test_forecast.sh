@@ -7,18 +7,11 @@
 set -u
 AUGUR=${AG_AUGUR:?}
 SRC=${AG_SOURCE_DIR:?}
+. "$SRC/tests/lib/common.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-check() { if eval "$1"; then pass=$((pass + 1)); else echo "FAIL: $2" >&2; fails=$((fails + 1)); fi; }
 
-DEMO=("$SRC"/data/demo/*.om)
-[ -e "${DEMO[0]}" ] || { echo "skip: no demo data" >&2; exit 77; }
 command -v python3 >/dev/null || { echo "skip: no python3" >&2; exit 77; }
-INPUTS=()
-for f in "${DEMO[@]}"; do INPUTS+=(--input "$f"); done
-END=1709856000 # the demo's last sample, 2024-03-08T00:00:00Z
 
 "$AUGUR" forecast --help > "$T/help" 2>&1; rc=$?
 check '[ $rc -eq 0 ] && grep -q "Usage: augur forecast" "$T/help" && grep -q -- "--quantiles" "$T/help"' "forecast --help"
@@ -128,27 +121,26 @@ check '[ $rc -eq 0 ] && cmp -s "$T/s.csv" "$T/s2.csv"' "forecast from the store 
 check '[ $rc -eq 0 ] && python3 -c "import json,sys; assert all(s[\"model\"] == \"seasonal_naive\" for s in json.load(open(sys.argv[1])))" "$T/sn.json"' "--model seasonal_naive: $(cat "$T/err")"
 
 # ---- bad options exit 2 with a message ----
-bad() {
+bad_option() {
   local want=$1; shift
   "$AUGUR" forecast --no-store -q "${INPUTS[@]}" "$@" > /dev/null 2>"$T/err"; local rc=$?
   check '[ $rc -eq 2 ] && grep -qi -- "$want" "$T/err"' "forecast $* -> 2 with '$want': rc=$rc $(cat "$T/err")"
 }
-bad "not a duration" --horizon soon
-bad "not a duration" --horizon 0h
-bad "not a duration" --step x
-bad "longer than --horizon" --horizon 1h --step 2h
-bad "whole number" --horizon 90m --step 1h
-bad "between 0 and 1" --quantiles 0.5,1
-bad "between 0 and 1" --quantiles 0
-bad "between 0 and 1" --quantiles 0.5,,0.9
-bad "between 0 and 1" --quantiles abc
-bad "between 0 and 1" --quantiles 0.5,-0.1
-bad "too many" --quantiles 0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08,0.09,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8
-bad "not auto or a model" --model prophet
-bad "not one of table, json, csv" -o yaml
-bad "not one of" -o xml
-bad "does not apply" --algorithm vpa
-bad "at most" --horizon 30d --step 1m
+bad_option "not a duration" --horizon soon
+bad_option "not a duration" --horizon 0h
+bad_option "not a duration" --step x
+bad_option "longer than --horizon" --horizon 1h --step 2h
+bad_option "whole number" --horizon 90m --step 1h
+bad_option "between 0 and 1" --quantiles 0.5,1
+bad_option "between 0 and 1" --quantiles 0
+bad_option "between 0 and 1" --quantiles 0.5,,0.9
+bad_option "between 0 and 1" --quantiles abc
+bad_option "between 0 and 1" --quantiles 0.5,-0.1
+bad_option "too many" --quantiles 0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08,0.09,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8
+bad_option "not auto or a model" --model prophet
+bad_option "not one of table, json, csv" -o yaml
+bad_option "not one of" -o xml
+bad_option "does not apply" --algorithm vpa
+bad_option "at most" --horizon 30d --step 1m
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -6,18 +6,11 @@
 set -u
 AUGUR=${AG_AUGUR:?}
 SRC=${AG_SOURCE_DIR:?}
+. "$SRC/tests/lib/common.sh"
 . "$SRC/tests/lib/prometheus.sh"
 T=$(mktemp -d)
 trap 'prom_stop; rm -rf "$T"' EXIT
-fails=0; pass=0
-check() { if eval "$1"; then pass=$((pass + 1)); else echo "FAIL: $2" >&2; fails=$((fails + 1)); fi; }
 
-DEMO=("$SRC"/data/demo/*.om)
-[ -e "${DEMO[0]}" ] || { echo "skip: no demo data" >&2; exit 77; }
-INPUTS=(); for f in "${DEMO[@]}"; do INPUTS+=(--input "$f"); done
-# the demo's last timestamp (seconds) is the end of the window
-END=$(grep -hv '^#' "${DEMO[@]}" | awk '{print $NF}' | sort -n | tail -1)
-END=${END%.*}
 
 prom_start "${DEMO[@]}" || exit 1
 
@@ -43,5 +36,4 @@ prom_stop
 "$AUGUR" recommend --no-store --end "$END" --prometheus "$PROM_URL" >/dev/null 2>"$T/err"; rc=$?
 check '[ $rc -eq 1 ]' "stopped server -> exit 1"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -11,17 +11,11 @@
 set -u
 AUGUR=${AG_AUGUR:?}
 SRC=${AG_SOURCE_DIR:?}
+. "$SRC/tests/lib/common.sh"
 . "$SRC/tests/lib/victoriametrics.sh"
 T=$(mktemp -d)
 trap 'vm_stop; rm -rf "$T"' EXIT
-fails=0; pass=0
-check() { if eval "$1"; then pass=$((pass + 1)); else echo "FAIL: $2" >&2; fails=$((fails + 1)); fi; }
 
-DEMO=("$SRC"/data/demo/*.om)
-[ -e "${DEMO[0]}" ] || { echo "skip: no demo data" >&2; exit 77; }
-INPUTS=(); for f in "${DEMO[@]}"; do INPUTS+=(--input "$f"); done
-END=$(grep -hv '^#' "${DEMO[@]}" | awk '{print $NF}' | sort -n | tail -1)
-END=${END%.*}
 
 # Synthetic namespace "syn", 2024-01-01 (outside the demo window), 5-minute
 # samples: "gap" misses samples 50, 51 and 80 and its counter resets to 3.3
@@ -174,5 +168,4 @@ vm_start "${DEMO[0]}" || exit 1
 "$AUGUR" recommend --no-store --end "$END" --prometheus "$VM_URL" >/dev/null 2>"$T/err"; rc=$?
 check '[ $rc -eq 1 ] && grep -q "HTTP 422" "$T/err" && grep -q "maxPointsPerTimeseries" "$T/err" && grep -q "query_range" "$T/err"' "refused query reported: rc=$rc $(cat "$T/err")"
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish
