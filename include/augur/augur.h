@@ -10,6 +10,8 @@
 #include "augur/source.h"
 #include "augur/store.h"
 #include "augur/recommend.h"
+#include "augur/online.h"
+#include "augur/sim.h"
 #include "augur/report.h"
 #include "augur/config.h"
 

@@ -17,6 +17,7 @@
 #include "augur/series.h"
 #include "augur/recommend.h"
 #include "augur/forecast.h"
+#include "augur/sim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,6 +77,52 @@ typedef struct ag_plot_opts {
  * legend and a title. Names are XML-escaped; NAN points are left out.
  * Returns AG_EIO when the write fails. */
 ag_err ag_report_plot_svg(FILE *f, const ag_fc_item *items, size_t n, const ag_plot_opts *o);
+
+/* ---- Backtests (issue #4: `augur backtest`) ---- */
+
+/* One replay: a recommender configuration over every workload-container.
+ * results[i] of every run of one report are about the same
+ * workload-container (index-aligned). All borrowed. */
+typedef struct ag_bt_run {
+    const char *label;      /* "augur cost-saving", "vpa", "static (as is)" */
+    const char *algorithm;  /* ag_online_kind_name() */
+    const char *policy;     /* augur: "stable" / "cost-saving"; NULL otherwise */
+    const char *knob_name;  /* ag_online_knob_name(); for sweep points */
+    double knob;            /* its value */
+    const ag_sim_result *results;
+    size_t n;
+    ag_sim_metrics total;
+    double seconds;         /* CPU time the replay took (for the report footer) */
+} ag_bt_run;
+
+typedef struct ag_bt_report {
+    const ag_bt_run *baseline; /* the trace's own requests (static), may be NULL */
+    const ag_bt_run *runs;     /* the recommenders compared; runs[0] is the one asked for */
+    size_t nruns;
+    const ag_bt_run *sweep;    /* knob sweeps, for the Pareto frontier; may be empty */
+    size_t nsweep;
+    int64_t start_ms, end_ms;  /* the replayed window (metrics from start + warmup) */
+    int64_t warmup_ms;
+    const char *mode;          /* ag_update_mode_name() */
+    const char *limits;        /* ag_limit_policy_name() */
+    const char *source;        /* where the data came from */
+} ag_bt_report;
+
+/* Writes the backtest report in fmt (table or json; others AG_EINVAL).
+ * table: per workload-container and in total, for runs[0] against the
+ * baseline: cores and GiB requested less (mean over the replay), OOM
+ * kills, memory-at-risk intervals, evictions, throttled share, slack;
+ * then one summary row per run. json: documented in docs/backtest.md.
+ * Returns AG_EIO when the write fails. */
+ag_err ag_report_backtest(FILE *f, ag_format fmt, const ag_bt_report *r);
+
+/* Writes a self-contained HTML page (inline CSS and SVG, no scripts or
+ * links to fetch): the summary table of every run, the Pareto frontier
+ * of slack against OOM kills + memory-at-risk and against throttling
+ * from the sweep, and per workload-container a chart of usage against
+ * each run's request over time (from ag_sim_result.chart). Names are
+ * HTML-escaped. Returns AG_EIO when the write fails. */
+ag_err ag_report_backtest_html(FILE *f, const ag_bt_report *r);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "augur/recommend.h"
 #include "augur/util.h"
 #include "util/buf.h"
+#include "recommend/rec_int.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 #define MIB 1048576.0
@@ -73,31 +74,10 @@ void ag_rec_params_default(ag_rec_params *p)
     k->oom_memory_buffer_fraction = 0.25;
 }
 
-/* How a value is read and checked. */
-enum kind {
-    K_PCT,   /* fraction in [0, 1]; "90%" or "0.9" */
-    K_PCT0,  /* fraction in (0, 1] */
-    K_FRAC,  /* fraction >= 0; "15%" or "0.15" */
-    K_FRAC0, /* fraction > 0 */
-    K_DUR,   /* duration > 0 */
-    K_HIST,  /* duration >= 0 (0 = the algorithm's own) */
-    K_INT1,  /* integer >= 1 */
-    K_INT0,  /* integer >= 0 */
-    K_CPU,   /* cores >= 0: "25m", "0.5" */
-    K_MEM,   /* bytes >= 0: "250Mi" */
-    K_RATIO, /* number >= 1 */
-    K_BOOL,
-};
-
 #define V(f) offsetof(ag_rec_params, vpa.f)
 #define R(f) offsetof(ag_rec_params, krr.f)
 
-static const struct param {
-    const char *name;
-    enum kind kind;
-    size_t off;
-    const char *help;
-} params[] = {
+static const ag__param params[] = {
     {"target-cpu-percentile", K_PCT, V(target_cpu_percentile), "vpa: CPU usage percentile for the target (0.9)"},
     {"lower-cpu-percentile", K_PCT, V(lower_cpu_percentile), "vpa: CPU usage percentile for the lower bound (0.5)"},
     {"upper-cpu-percentile", K_PCT, V(upper_cpu_percentile), "vpa: CPU usage percentile for the upper bound (0.95)"},
@@ -205,15 +185,15 @@ static int parse_bool(const char *s, int *out)
     return 0;
 }
 
-static ag_err bad(ag_errinfo *ei, const struct param *q, const char *value, const char *want)
+static ag_err bad(ag_errinfo *ei, const ag__param *q, const char *value, const char *want)
 {
     ag_errinfo_set(ei, "bad value \"%s\" for %s: %s", value, q->name, want);
     return AG_EINVAL;
 }
 
-static ag_err set_one(ag_rec_params *p, const struct param *q, const char *s, ag_errinfo *ei)
+ag_err ag__param_set(void *base, const ag__param *q, const char *s, ag_errinfo *ei)
 {
-    char *field = (char *)p + q->off;
+    char *field = (char *)base + q->off;
     double d;
     int64_t ms;
     long l;
@@ -281,12 +261,12 @@ ag_err ag_rec_params_set(ag_rec_params *p, const char *name, const char *value, 
     }
     for (size_t i = 0; i < NPARAMS; i++)
         if (strcmp(params[i].name, name) == 0)
-            return set_one(p, &params[i], value, ei);
+            return ag__param_set(p, &params[i], value, ei);
     ag_errinfo_set(ei, "unknown recommender parameter \"%s\" (see --help for the list)", name);
     return AG_EINVAL;
 }
 
-static void json_value(ag_buf *b, const ag_rec_params *p, const struct param *q)
+static void json_value(ag_buf *b, const ag_rec_params *p, const ag__param *q)
 {
     const char *field = (const char *)p + q->off;
 

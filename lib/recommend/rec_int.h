@@ -48,4 +48,33 @@ extern int ag__vpa_reference;
 ag_err ag__vpa_hists(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start_ms,
                      int64_t now_ms, ag__dhist *cpu, ag__dhist *mem, uint64_t counts[3]);
 
+/* How a value is read and checked. */
+typedef enum ag__param_kind {
+    K_PCT,   /* fraction in [0, 1]; "90%" or "0.9" */
+    K_PCT0,  /* fraction in (0, 1] */
+    K_FRAC,  /* fraction >= 0; "15%" or "0.15" */
+    K_FRAC0, /* fraction > 0 */
+    K_DUR,   /* duration > 0 */
+    K_HIST,  /* duration >= 0 (0 = the algorithm's own) */
+    K_INT1,  /* integer >= 1 */
+    K_INT0,  /* integer >= 0 */
+    K_CPU,   /* cores >= 0: "25m", "0.5" */
+    K_MEM,   /* bytes >= 0: "250Mi" */
+    K_RATIO, /* number >= 1 */
+    K_BOOL,
+} ag__param_kind;
+
+/* One settable parameter: its flag name, how it is read, where it lives
+ * (offset in the parameter struct) and its help line. */
+typedef struct ag__param {
+    const char *name;
+    ag__param_kind kind;
+    size_t off;
+    const char *help;
+} ag__param;
+
+/* Parses s as q says and stores it at base + q->off. AG_EINVAL with a
+ * message naming the parameter and what it wants. */
+ag_err ag__param_set(void *base, const ag__param *q, const char *s, ag_errinfo *ei);
+
 #endif

@@ -26,6 +26,8 @@
 #include "augur/recommend.h"
 #include "recommend/histogram.h"
 #include "recommend/rec_int.h"
+#include "recommend/online_int.h"
+#include "util/alloc.h"
 
 #define MAX_AMOUNT 1e14 /* model.MaxResourceAmount */
 #define MIN_SAMPLE_WEIGHT 0.1
@@ -637,51 +639,58 @@ ag_err ag__vpa_hists(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t st
     return AG_OK;
 }
 
-ag_err ag__vpa_run(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start, int64_t now,
-                   ag_rec *out)
+/* Percentiles, margin, confidence and minimum for both resources from
+ * the aggregate state; limits are left NAN for the caller. */
+static void estimate_all(const agg *a, const ag_vpa_params *p, ag_rec *out)
 {
-    agg a;
-    double conf, frac;
-    int64_t min_cpu, min_mem;
-    ag_err err = ag__vpa_check(p);
-
-    if (err != AG_OK)
-        return err;
-    feed_all(&a, p, wc, start, now);
-
-    conf = confidence(&a, p->confidence_interval_ms);
-    frac = 1.0 / (p->containers_per_pod > 0 ? p->containers_per_pod : 1);
-    min_cpu = scale_amount(amount(p->pod_min_cpu_cores * 1000.0), frac);
-    min_mem = scale_amount(amount(p->pod_min_memory_bytes), frac);
+    double conf = confidence(a, p->confidence_interval_ms);
+    double frac = 1.0 / (p->containers_per_pod > 0 ? p->containers_per_pod : 1);
+    int64_t min_cpu = scale_amount(amount(p->pod_min_cpu_cores * 1000.0), frac);
+    int64_t min_mem = scale_amount(amount(p->pod_min_memory_bytes), frac);
 
     out->confidence_days = conf;
-    out->samples[AG_CPU] = a.cpu_count;
-    out->samples[AG_MEMORY] = a.mem_count;
-    out->ooms = a.ooms;
-    if (a.cpu_count == 0) {
+    out->samples[AG_CPU] = a->cpu_count;
+    out->samples[AG_MEMORY] = a->mem_count;
+    out->ooms = a->ooms;
+    if (a->cpu_count == 0) {
         out->status[AG_CPU] = AG_REC_NO_DATA;
         set_none(&out->res[AG_CPU]);
     } else {
-        const ag__hist *h = &a.cpu.h;
+        const ag__hist *h = &a->cpu.h;
         out->status[AG_CPU] = AG_REC_OK;
         fill(&out->res[AG_CPU],
              estimate(h, p->target_cpu_percentile, 1000.0, p, conf, 0, 0, min_cpu),
              estimate(h, p->lower_cpu_percentile, 1000.0, p, conf, 0.001, -2.0, min_cpu),
              estimate(h, p->upper_cpu_percentile, 1000.0, p, conf, 1.0, 1.0, min_cpu), 1000.0);
-        out->res[AG_CPU].limit = prop_limit(out->res[AG_CPU].target, wc, AG_CPU);
+        out->res[AG_CPU].limit = NAN;
     }
-    if (a.mem_count == 0 && a.ooms == 0) {
+    if (a->mem_count == 0 && a->ooms == 0) {
         out->status[AG_MEMORY] = AG_REC_NO_DATA;
         set_none(&out->res[AG_MEMORY]);
     } else {
-        const ag__hist *h = &a.mem.h;
+        const ag__hist *h = &a->mem.h;
         out->status[AG_MEMORY] = AG_REC_OK;
         fill(&out->res[AG_MEMORY],
              estimate(h, p->target_memory_percentile, 1.0, p, conf, 0, 0, min_mem),
              estimate(h, p->lower_memory_percentile, 1.0, p, conf, 0.001, -2.0, min_mem),
              estimate(h, p->upper_memory_percentile, 1.0, p, conf, 1.0, 1.0, min_mem), 1.0);
-        out->res[AG_MEMORY].limit = prop_limit(out->res[AG_MEMORY].target, wc, AG_MEMORY);
+        out->res[AG_MEMORY].limit = NAN;
     }
+}
+
+ag_err ag__vpa_run(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start, int64_t now,
+                   ag_rec *out)
+{
+    agg a;
+    ag_err err = ag__vpa_check(p);
+
+    if (err != AG_OK)
+        return err;
+    feed_all(&a, p, wc, start, now);
+    estimate_all(&a, p, out);
+    for (int r = 0; r < AG_NRES; r++)
+        if (out->status[r] == AG_REC_OK)
+            out->res[r].limit = prop_limit(out->res[r].target, wc, r);
     return AG_OK;
 }
 
@@ -690,3 +699,121 @@ ag_err ag_recommend_vpa(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t
 {
     return ag__vpa_run(p, wc, INT64_MIN, now_ms, out);
 }
+
+/* ---- The live recommender (augur/online.h): the VPA as it runs in a
+ * cluster, fed sample by sample. Same state and arithmetic as above; it
+ * never cuts a history window (the running VPA only decays), and each
+ * replica is one member with its own CPU cursor and memory window. ---- */
+
+
+typedef struct vpa_live {
+    agg a;
+    int nrep;
+    int64_t *cpu_last; /* per replica: the last CPU grid start fed */
+    memstate *mem;     /* per replica */
+} vpa_live;
+
+static void agg_init(agg *a, const ag_vpa_params *p)
+{
+    memset(a, 0, sizeof *a);
+    ag__dhist_init(&a->cpu, ag__vpa_cpu_opts(), p->cpu_half_life_ms);
+    ag__dhist_init(&a->mem, ag__vpa_mem_opts(), p->memory_half_life_ms);
+    a->fast = decay_table(p->cpu_half_life_ms, p->cpu_sample_interval_ms);
+    a->ifind = ag__vpa_cpu_ifind();
+    a->cur_ref = INT64_MIN;
+    a->cur_t = INT64_MIN / 2;
+    a->cur_scale = 1;
+}
+
+static ag_err live_init(ag_online *r)
+{
+    const ag_vpa_params *p = &r->p.rec.vpa;
+    vpa_live *v;
+    ag_err err = ag__vpa_check(p);
+
+    if (err != AG_OK)
+        return err;
+    v = ag__calloc(1, sizeof *v);
+    if (!v)
+        return AG_ENOMEM;
+    v->nrep = r->spec.replicas;
+    v->cpu_last = ag__calloc((size_t)v->nrep, sizeof *v->cpu_last);
+    v->mem = ag__calloc((size_t)v->nrep, sizeof *v->mem);
+    if (!v->cpu_last || !v->mem) {
+        ag__free(v->cpu_last);
+        ag__free(v->mem);
+        ag__free(v);
+        return AG_ENOMEM;
+    }
+    agg_init(&v->a, p);
+    for (int i = 0; i < v->nrep; i++) {
+        v->cpu_last[i] = AG__GO_ZERO_MS;
+        v->mem[i].last_start = AG__GO_ZERO_MS;
+        v->mem[i].fac_t = INT64_MIN;
+    }
+    r->state = v;
+    return AG_OK;
+}
+
+static void live_clear(ag_online *r)
+{
+    vpa_live *v = r->state;
+
+    if (!v)
+        return;
+    ag__free(v->cpu_last);
+    ag__free(v->mem);
+    ag__free(v);
+    r->state = NULL;
+}
+
+/* A sample at t covers (t - step, t]: one grid sample per minute start in
+ * it, as feed_cpu() does for coarse input; finer input gives each sample
+ * its own minute (the first one of a minute wins). */
+static void live_observe(ag_online *r, int i, ag_resource res, int64_t t, double x)
+{
+    vpa_live *v = r->state;
+    const ag_vpa_params *p = &r->p.rec.vpa;
+    int64_t step = p->cpu_sample_interval_ms, iv = r->spec.step_ms;
+
+    if (i < 0 || i >= v->nrep)
+        return;
+    if (res == AG_MEMORY) {
+        if (add_mem(&v->a, &v->mem[i], p, t, amount(x), 0))
+            v->a.mem_count++;
+        return;
+    }
+    if (iv <= step) {
+        add_cpu(&v->a, &v->cpu_last[i], floor_div(t, step) * step, x, step);
+        return;
+    }
+    for (int64_t c = (floor_div(t - iv, step) + 1) * step; c <= t; c += step)
+        add_cpu(&v->a, &v->cpu_last[i], c, x, step);
+}
+
+static void live_oom(ag_online *r, int i, int64_t t, double mem_request)
+{
+    vpa_live *v = r->state;
+
+    if (i < 0 || i >= v->nrep)
+        return;
+    if (record_oom(&v->a, &v->mem[i], &r->p.rec.vpa, t, amount(mem_request)))
+        v->a.ooms++;
+}
+
+static ag_err live_recommend(ag_online *r, int64_t now, const double cur[AG_NRES], ag_rec *out)
+{
+    vpa_live *v = r->state;
+
+    (void)now;
+    (void)cur;
+    memset(out, 0, sizeof *out);
+    estimate_all(&v->a, &r->p.rec.vpa, out);
+    for (int res = 0; res < AG_NRES; res++)
+        if (out->status[res] == AG_REC_OK)
+            out->res[res].limit = ag__online_ratio_limit(r, res, out->res[res].target);
+    return AG_OK;
+}
+
+const ag__online_ops ag__online_vpa_ops = {live_init, live_observe, live_oom, live_recommend,
+                                           live_clear};

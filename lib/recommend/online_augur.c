@@ -1,0 +1,415 @@
+/*
+ * recommend/online_augur.c - augur's own recommender: requests from
+ * quantile forecasts of the coming hours, chosen for a risk budget.
+ *
+ * The samples of all replicas are folded into an hourly level per
+ * resource: for CPU the within-hour (1 - cpu_risk) quantile (so "the
+ * request covers all but cpu_risk of the hour's samples"), for memory the
+ * hour's peak. Every refit_ms the last fc_history_ms of levels is
+ * forecast (augur/forecast.h: model choice by backtest, conformal
+ * quantiles), and at each decision:
+ *   request = max over [now, now + lookahead] of the forecast quantile
+ *             (cpu_fc_quantile; memory 1 - mem_risk), and at least the
+ *             level of the last complete hour (a miss is corrected within
+ *             the hour), times (1 + margin);
+ *   memory limit = max over [now, now + limit_lookahead] of the forecast
+ *             quantile 1 - mem_limit_risk, times (1 + limit_margin);
+ *   bounds   = target x (1 -+ band) for the updater;
+ * a decrease smaller than `hysteresis` is not taken; after an OOM kill,
+ * memory is held at >= the peak seen at the kill x oom_bump_ratio for
+ * oom_hold_ms. With less than min_history_ms of levels it falls back to
+ * the highest level seen, with the same margins. Policies and their
+ * numbers: docs/augur-recommender.md.
+ */
+#include <math.h>
+#include <string.h>
+#include "augur/forecast.h"
+#include "augur/online.h"
+#include "recommend/online_int.h"
+#include "util/alloc.h"
+#include "augur/util.h"
+
+#define HOUR_MS 3600000LL
+#define CELL_SAMPLES_MAX 8192 /* CPU samples kept per hour (strided beyond) */
+
+/* Per resource: the hourly levels and the current hour. */
+typedef struct level_ring {
+    double *v;      /* [n]: level of cell c at v[c % n]; NAN = no samples */
+    int64_t *cell;  /* [n]: which cell the slot holds */
+    size_t n;
+    int64_t cur;    /* the cell being filled; INT64_MIN = none */
+    double peak;    /* memory: the current cell's max */
+    double *buf;    /* CPU: the current cell's samples */
+    size_t nbuf, seen;
+    int64_t last_done; /* last finished cell; INT64_MIN = none */
+    double max_level;  /* highest level ever (fallback) */
+} level_ring;
+
+typedef struct augur_state {
+    level_ring lv[AG_NRES];
+    ag_forecast fc[AG_NRES];
+    int have_fc[AG_NRES];
+    int64_t fit_ms; /* time of the last fit; INT64_MIN = never */
+    double prev_target[AG_NRES];
+    double oom_floor;
+    int64_t oom_until;
+    uint32_t ooms;
+    uint64_t samples[AG_NRES];
+    int64_t first_ms;
+} augur_state;
+
+void ag_augur_params_policy(ag_augur_params *a, ag_augur_policy policy)
+{
+    memset(a, 0, sizeof *a);
+    a->policy = policy;
+    a->fc_step_ms = HOUR_MS;
+    a->fc_history_ms = 7 * 24 * HOUR_MS;
+    a->min_history_ms = 24 * HOUR_MS;
+    a->refit_ms = 24 * HOUR_MS;
+    a->oom_bump_ratio = 1.2;
+    a->oom_hold_ms = 24 * HOUR_MS;
+    a->min_cpu_cores = 0.010;
+    a->min_mem_bytes = 16.0 * 1048576;
+    a->cpu_limit_ratio = 0; /* no CPU limit: throttling is the cost we avoid */
+    if (policy == AG_POLICY_COST_SAVING) {
+        a->cpu_risk = 0.10;
+        a->cpu_fc_quantile = 0.7;
+        a->mem_risk = 0.2;
+        a->mem_limit_risk = 0.01;
+        a->margin = 0.0;
+        a->limit_margin = 0.10;
+        a->lookahead_ms = 2 * HOUR_MS;
+        a->limit_lookahead_ms = 24 * HOUR_MS;
+        a->hysteresis = 0.05;
+        a->band = 0.10;
+    } else {
+        a->cpu_risk = 0.05;
+        a->cpu_fc_quantile = 0.9;
+        a->mem_risk = 0.05;
+        a->mem_limit_risk = 0.01;
+        a->margin = 0.05;
+        a->limit_margin = 0.20;
+        a->lookahead_ms = 24 * HOUR_MS;
+        a->limit_lookahead_ms = 24 * HOUR_MS;
+        a->hysteresis = 0.15;
+        a->band = 0.30;
+    }
+}
+
+static int risk_ok(double x)
+{
+    return x > 0 && x < 1;
+}
+
+static ag_err check(const ag_augur_params *a)
+{
+    if (!risk_ok(a->cpu_risk) || !risk_ok(a->cpu_fc_quantile) || !risk_ok(a->mem_risk) ||
+        !risk_ok(a->mem_limit_risk) || !(a->margin >= 0) || !(a->limit_margin >= 0) ||
+        !(a->cpu_limit_ratio >= 0) || a->fc_step_ms <= 0 || a->fc_history_ms < 2 * a->fc_step_ms ||
+        a->refit_ms <= 0 || a->lookahead_ms < 0 || a->limit_lookahead_ms < 0 ||
+        !(a->hysteresis >= 0 && a->hysteresis < 1) || !(a->band >= 0 && a->band < 1) ||
+        !(a->oom_bump_ratio >= 1) || a->oom_hold_ms < 0 || !(a->min_cpu_cores >= 0) ||
+        !(a->min_mem_bytes >= 0) || a->min_history_ms < 0 || !isfinite(a->margin) ||
+        !isfinite(a->limit_margin) || !isfinite(a->oom_bump_ratio))
+        return AG_EINVAL;
+    return AG_OK;
+}
+
+static void ring_free(level_ring *l)
+{
+    ag__free(l->v);
+    ag__free(l->cell);
+    ag__free(l->buf);
+}
+
+static void augur_clear(ag_online *r)
+{
+    augur_state *s = r->state;
+
+    if (!s)
+        return;
+    for (int res = 0; res < AG_NRES; res++) {
+        ring_free(&s->lv[res]);
+        ag_forecast_clear(&s->fc[res]);
+    }
+    ag__free(s);
+    r->state = NULL;
+}
+
+static ag_err augur_init(ag_online *r)
+{
+    const ag_augur_params *a = &r->p.augur;
+    augur_state *s;
+    size_t n;
+
+    if (check(a) != AG_OK)
+        return AG_EINVAL;
+    n = (size_t)(a->fc_history_ms / a->fc_step_ms);
+    s = ag__calloc(1, sizeof *s);
+    if (!s)
+        return AG_ENOMEM;
+    r->state = s;
+    s->fit_ms = INT64_MIN;
+    s->oom_until = INT64_MIN;
+    s->first_ms = INT64_MIN;
+    for (int res = 0; res < AG_NRES; res++) {
+        level_ring *l = &s->lv[res];
+        l->n = n;
+        l->v = ag__malloc(n * sizeof *l->v);
+        l->cell = ag__malloc(n * sizeof *l->cell);
+        if (res == AG_CPU)
+            l->buf = ag__malloc(CELL_SAMPLES_MAX * sizeof *l->buf);
+        if (!l->v || !l->cell || (res == AG_CPU && !l->buf))
+            return AG_ENOMEM; /* augur_clear() frees the rest */
+        for (size_t i = 0; i < n; i++)
+            l->cell[i] = INT64_MIN;
+        l->cur = l->last_done = INT64_MIN;
+        s->prev_target[res] = NAN;
+    }
+    return AG_OK;
+}
+
+/* The cell of a sample at t: samples are interval ends, so cell c holds
+ * (c * step, (c + 1) * step]. */
+static int64_t cell_of(int64_t t, int64_t step)
+{
+    int64_t q = (t - 1) / step;
+    return (t - 1) % step < 0 ? q - 1 : q;
+}
+
+static void finish_cell(level_ring *l, const ag_augur_params *a, int res)
+{
+    double v;
+
+    if (l->cur == INT64_MIN)
+        return;
+    if (res == AG_CPU)
+        v = l->nbuf ? ag_quantile_inplace(l->buf, l->nbuf, 1 - a->cpu_risk) : NAN;
+    else
+        v = l->peak;
+    l->v[(size_t)(l->cur % (int64_t)l->n)] = v;
+    l->cell[(size_t)(l->cur % (int64_t)l->n)] = l->cur;
+    if (isfinite(v) && v > l->max_level)
+        l->max_level = v;
+    l->last_done = l->cur;
+    l->cur = INT64_MIN;
+    l->nbuf = l->seen = 0;
+    l->peak = -INFINITY;
+}
+
+static void augur_observe(ag_online *r, int replica, ag_resource res, int64_t t, double x)
+{
+    augur_state *s = r->state;
+    const ag_augur_params *a = &r->p.augur;
+    level_ring *l = &s->lv[res];
+    int64_t c = cell_of(t, a->fc_step_ms);
+
+    (void)replica;
+    if (c < l->cur || (l->cur == INT64_MIN && c <= l->last_done))
+        return; /* out of order */
+    if (c != l->cur) {
+        finish_cell(l, a, res);
+        l->cur = c;
+        l->peak = -INFINITY;
+    }
+    if (s->first_ms == INT64_MIN)
+        s->first_ms = t;
+    s->samples[res]++;
+    if (res == AG_MEMORY) {
+        if (x > l->peak)
+            l->peak = x;
+        return;
+    }
+    /* keep every k-th sample once the buffer is full (k doubling) */
+    if (l->nbuf < CELL_SAMPLES_MAX) {
+        l->buf[l->nbuf++] = x;
+    } else if (++l->seen % 2 == 0) {
+        for (size_t i = 0; i < CELL_SAMPLES_MAX / 2; i++)
+            l->buf[i] = l->buf[2 * i];
+        l->nbuf = CELL_SAMPLES_MAX / 2;
+        l->buf[l->nbuf++] = x;
+    }
+}
+
+static void augur_oom(ag_online *r, int replica, int64_t t, double mem_request)
+{
+    augur_state *s = r->state;
+    const level_ring *l = &s->lv[AG_MEMORY];
+    double peak = isfinite(mem_request) ? mem_request : 0;
+
+    (void)replica;
+    if (l->cur != INT64_MIN && l->peak > peak)
+        peak = l->peak;
+    if (l->last_done != INT64_MIN) {
+        double last = l->v[(size_t)(l->last_done % (int64_t)l->n)];
+        if (isfinite(last) && last > peak)
+            peak = last;
+    }
+    peak *= r->p.augur.oom_bump_ratio;
+    if (t < s->oom_until && s->oom_floor > peak)
+        peak = s->oom_floor * r->p.augur.oom_bump_ratio; /* again while held: grow */
+    s->oom_floor = peak;
+    s->oom_until = t + r->p.augur.oom_hold_ms;
+    s->ooms++;
+}
+
+/* The level of the last complete cell (NAN when none) and of the cell
+ * being filled. */
+static double recent_level(const augur_state *s, const ag_augur_params *a, int res)
+{
+    const level_ring *l = &s->lv[res];
+    double v = NAN;
+
+    if (l->last_done != INT64_MIN)
+        v = l->v[(size_t)(l->last_done % (int64_t)l->n)];
+    if (res == AG_MEMORY && l->cur != INT64_MIN && (!isfinite(v) || l->peak > v))
+        v = l->peak;
+    if (res == AG_CPU && l->cur != INT64_MIN && l->nbuf > 0 && !isfinite(v)) {
+        double tmp[CELL_SAMPLES_MAX];
+        memcpy(tmp, l->buf, l->nbuf * sizeof *tmp);
+        v = ag_quantile_inplace(tmp, l->nbuf, 1 - a->cpu_risk);
+    }
+    return v;
+}
+
+/* Fits one resource on the last complete cells. */
+static void fit(augur_state *s, const ag_augur_params *a, int res)
+{
+    level_ring *l = &s->lv[res];
+    double *v;
+    size_t n = l->n, have = 0;
+    ag_fc_request req;
+    ag_fc_series in;
+    int64_t last = l->last_done, span = a->refit_ms + (a->lookahead_ms > a->limit_lookahead_ms
+                                                           ? a->lookahead_ms
+                                                           : a->limit_lookahead_ms);
+
+    ag_forecast_clear(&s->fc[res]);
+    s->have_fc[res] = 0;
+    if (last == INT64_MIN)
+        return;
+    v = ag__malloc(n * sizeof *v);
+    if (!v)
+        return; /* out of memory: the reactive fallback answers */
+    for (size_t i = 0; i < n; i++) {
+        int64_t c = last - (int64_t)(n - 1 - i);
+        size_t slot = (size_t)(((c % (int64_t)n) + (int64_t)n) % (int64_t)n);
+        v[i] = l->cell[slot] == c ? l->v[slot] : NAN;
+        have += isfinite(v[i]) != 0;
+    }
+    in.t0_ms = (last - (int64_t)n + 2) * a->fc_step_ms; /* the end of the first cell */
+    in.step_ms = a->fc_step_ms;
+    in.v = v;
+    in.n = n;
+    ag_fc_request_default(&req, (size_t)(span / a->fc_step_ms) + 2);
+    req.nq = 3;
+    req.quantiles[0] = 0.5;
+    req.quantiles[1] = res == AG_CPU ? a->cpu_fc_quantile : 1 - a->mem_risk;
+    req.quantiles[2] = res == AG_CPU ? 0.99 : 1 - a->mem_limit_risk;
+    if (req.quantiles[1] > req.quantiles[2])
+        req.quantiles[1] = req.quantiles[2];
+    req.model = a->model;
+    if (have >= 2 && ag_forecast_series(&in, &req, &s->fc[res], NULL) == AG_OK)
+        s->have_fc[res] = 1;
+    ag__free(v);
+}
+
+/* Max (or min) of forecast quantile k over the cells overlapping
+ * [now, now + ahead]; NAN when the forecast does not reach. */
+static double over(const ag_forecast *f, size_t k, int64_t now, int64_t ahead, int want_max)
+{
+    double best = NAN;
+
+    for (size_t h = 0; h < f->horizon; h++) {
+        int64_t end = f->t0_ms + (int64_t)h * f->step_ms, start = end - f->step_ms;
+        double x = f->q[k * f->horizon + h];
+        if (end <= now || start >= now + (ahead > 0 ? ahead : 1))
+            continue;
+        if (!isfinite(best) || (want_max ? x > best : x < best))
+            best = x;
+    }
+    return best;
+}
+
+static void set_res(ag_rec_res *o, double target, double band)
+{
+    o->target = o->uncapped = target;
+    o->lower = target * (1 - band);
+    o->upper = target * (1 + band);
+    o->limit = NAN;
+}
+
+/* One resource's target and (memory) limit. */
+static void recommend_res(augur_state *s, const ag_augur_params *a, int res, int64_t now,
+                          double *target, double *limit)
+{
+    double recent = recent_level(s, a, res), t = NAN, lim = NAN;
+    double floor_v = res == AG_CPU ? a->min_cpu_cores : a->min_mem_bytes;
+
+    if (s->have_fc[res]) {
+        t = over(&s->fc[res], 1, now, a->lookahead_ms, 1);
+        lim = over(&s->fc[res], 2, now, a->limit_lookahead_ms, 1);
+    }
+    if (!isfinite(t)) { /* no forecast (yet): the highest level seen */
+        t = s->lv[res].max_level > 0 ? s->lv[res].max_level : recent;
+        lim = isfinite(t) ? t * (1 + a->limit_margin) * 1.2 : NAN;
+    }
+    if (isfinite(recent) && !(t >= recent))
+        t = recent;
+    t *= 1 + a->margin;
+    if (!(t >= floor_v))
+        t = floor_v;
+    if (res == AG_MEMORY && now < s->oom_until && s->oom_floor > t)
+        t = s->oom_floor;
+    /* hysteresis: small decreases are not worth a change */
+    if (isfinite(s->prev_target[res]) && t < s->prev_target[res] &&
+        t >= s->prev_target[res] * (1 - a->hysteresis))
+        t = s->prev_target[res];
+    s->prev_target[res] = t;
+    if (res == AG_MEMORY) {
+        lim = isfinite(lim) ? lim * (1 + a->limit_margin) : t * (1 + a->limit_margin);
+        if (now < s->oom_until && lim < s->oom_floor * a->oom_bump_ratio)
+            lim = s->oom_floor * a->oom_bump_ratio;
+        if (!(lim >= t))
+            lim = t;
+    } else {
+        lim = a->cpu_limit_ratio > 0 ? t * a->cpu_limit_ratio : NAN;
+    }
+    *target = t;
+    *limit = lim;
+}
+
+static ag_err augur_recommend(ag_online *r, int64_t now, const double cur[AG_NRES], ag_rec *out)
+{
+    augur_state *s = r->state;
+    const ag_augur_params *a = &r->p.augur;
+
+    (void)cur;
+    ag__online_none(out, AG_REC_NO_DATA);
+    for (int res = 0; res < AG_NRES; res++) {
+        level_ring *l = &s->lv[res];
+        if (l->cur != INT64_MIN && (l->cur + 1) * a->fc_step_ms <= now)
+            finish_cell(l, a, res); /* the hour is over: no later sample can join it */
+    }
+    if (s->first_ms != INT64_MIN && now - s->first_ms >= a->min_history_ms &&
+        (s->fit_ms == INT64_MIN || now - s->fit_ms >= a->refit_ms)) {
+        for (int res = 0; res < AG_NRES; res++)
+            fit(s, a, res);
+        s->fit_ms = now;
+    }
+    out->ooms = s->ooms;
+    for (int res = 0; res < AG_NRES; res++) {
+        double t, lim;
+        out->samples[res] = s->samples[res];
+        if (s->samples[res] == 0)
+            continue;
+        recommend_res(s, a, res, now, &t, &lim);
+        out->status[res] = AG_REC_OK;
+        set_res(&out->res[res], t, a->band);
+        out->res[res].limit = lim;
+    }
+    return AG_OK;
+}
+
+const ag__online_ops ag__online_augur_ops = {augur_init, augur_observe, augur_oom,
+                                             augur_recommend, augur_clear};
