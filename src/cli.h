@@ -43,6 +43,19 @@ typedef struct ag_cli {
     const char *fc_model;              /* NULL = auto */
     int fc_explain;
     const char *fc_plot;               /* SVG path, NULL = none */
+    /* backtest (options kept as given; cmd_backtest.c reads them) */
+    const char *bt_algorithm, *bt_policy, *bt_compare, *bt_mode, *bt_limits;
+    const char *bt_html, *bt_decisions;
+    int64_t bt_interval_ms, bt_restart_ms; /* 0 = default */
+    int64_t bt_warmup_ms;                  /* -1 = default */
+    int bt_sweep, bt_min_replicas;         /* min_replicas -1 = default */
+    double bt_tolerance;                   /* < 0 = default */
+    uint64_t bt_seed;
+    const char *bt_sets[64][2];            /* online recommender parameters, in order */
+    size_t bt_nsets;
+    /* public trace formats */
+    const char *trace_format;
+    double capacity_cores, capacity_memory; /* 0 = the format's default */
     /* history */
     int64_t show_id;
     size_t limit;
@@ -57,6 +70,8 @@ typedef struct ag_cli_flags {
     int algorithm; /* --algorithm and the recommender parameters */
     int history;   /* --show/--limit */
     int forecast;  /* --horizon/--quantiles/--model/--explain/--plot; --step is the forecast step */
+    int backtest;  /* --policy/--compare/--mode/--limits/--html/... and every online recommender's
+                      parameter; --algorithm takes the online kinds */
 } ag_cli_flags;
 
 /* ag_cli_parse() returns this when the command should go on. */
@@ -95,5 +110,6 @@ int cmd_import(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
 
 #endif

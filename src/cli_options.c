@@ -13,7 +13,7 @@
 #include <string.h>
 #include "cli.h"
 
-enum opt_group { G_ALL, G_DATA, G_OUTPUT, G_ALGO, G_HISTORY, G_FORECAST };
+enum opt_group { G_ALL, G_DATA, G_OUTPUT, G_ALGO, G_HISTORY, G_FORECAST, G_BACKTEST, G_ALGO_BT };
 
 typedef struct opt {
     const char *name;
@@ -44,7 +44,7 @@ static const opt options[] = {
     {"selector", 'l', G_DATA, 1},
     {"no-store", 0, G_DATA, 0},
     {"output", 'o', G_OUTPUT, 1},
-    {"algorithm", 'a', G_ALGO, 1},
+    {"algorithm", 'a', G_ALGO_BT, 1},
     {"show", 0, G_HISTORY, 1},
     {"limit", 0, G_HISTORY, 1},
     {"horizon", 0, G_FORECAST, 1},
@@ -52,7 +52,26 @@ static const opt options[] = {
     {"model", 0, G_FORECAST, 1},
     {"explain", 0, G_FORECAST, 0},
     {"plot", 0, G_FORECAST, 1},
+    {"policy", 0, G_BACKTEST, 1},
+    {"compare", 0, G_BACKTEST, 1},
+    {"mode", 0, G_BACKTEST, 1},
+    {"limits", 0, G_BACKTEST, 1},
+    {"interval", 0, G_BACKTEST, 1},
+    {"warmup", 0, G_BACKTEST, 1},
+    {"restart-time", 0, G_BACKTEST, 1},
+    {"min-replicas", 0, G_BACKTEST, 1},
+    {"eviction-tolerance", 0, G_BACKTEST, 1},
+    {"seed", 0, G_BACKTEST, 1},
+    {"sweep", 0, G_BACKTEST, 0},
+    {"html", 0, G_BACKTEST, 1},
+    {"emit-decisions", 0, G_BACKTEST, 1},
+    {"trace-format", 0, G_DATA, 1},
+    {"capacity-cores", 0, G_DATA, 1},
+    {"capacity-memory", 0, G_DATA, 1},
 };
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg);
+static int parse_duration_opt(const ag_cli *cli, const char *name, const char *v, int64_t *out);
 
 static int group_allowed(const ag_cli_flags *f, int group)
 {
@@ -63,6 +82,8 @@ static int group_allowed(const ag_cli_flags *f, int group)
     case G_ALGO: return f->algorithm;
     case G_HISTORY: return f->history;
     case G_FORECAST: return f->forecast;
+    case G_BACKTEST: return f->backtest;
+    case G_ALGO_BT: return f->algorithm || f->backtest;
     }
     return 0;
 }
@@ -83,13 +104,107 @@ static const opt *find_short(char c)
     return NULL;
 }
 
-static int is_rec_param(const char *name)
+static int in_names(const char *const *names, const char *name)
 {
-    const char *const *names = ag_rec_param_names();
     for (size_t i = 0; names[i]; i += 2)
         if (strcmp(names[i], name) == 0)
             return 1;
     return 0;
+}
+
+/* A recommender parameter: the vpa/krr ones, and with backtest flags
+ * the online recommenders' too. */
+static int is_rec_param(const char *name)
+{
+    return in_names(ag_rec_param_names(), name) || in_names(ag_online_param_names(), name);
+}
+
+/* The static copy of a parameter name (argv names are parsed into a
+ * stack buffer). */
+static const char *find_param_name(const char *name)
+{
+    const char *const *lists[2] = {ag_rec_param_names(), ag_online_param_names()};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; lists[l][i]; i += 2)
+            if (strcmp(lists[l][i], name) == 0)
+                return lists[l][i];
+    return name;
+}
+
+/* --seed and the counts of the backtest. */
+static int parse_count(const ag_cli *cli, const char *name, const char *v, long long *out)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < 0)
+        return usage_error(cli->cmd, "--%s: want a whole number >= 0", name);
+    *out = n;
+    return AG_EXIT_OK;
+}
+
+static int parse_quantity_opt(const ag_cli *cli, const char *name, const char *v, double *out)
+{
+    if (ag_quantity_parse(v, out) != AG_OK || !(*out > 0))
+        return usage_error(cli->cmd, "--capacity-*: '%s' is not a positive quantity (e.g. 4, "
+                                     "16Gi)", v);
+    (void)name;
+    return AG_EXIT_OK;
+}
+
+static int apply_backtest(ag_cli *cli, const char *name, const char *value)
+{
+    int64_t ms;
+    long long n;
+
+    if (!strcmp(name, "policy")) {
+        ag_augur_policy p;
+        if (ag_augur_policy_parse(value, &p) != AG_OK)
+            return usage_error(cli->cmd, "--policy: '%s' is not stable or cost-saving", value);
+        cli->bt_policy = value;
+    } else if (!strcmp(name, "compare")) {
+        cli->bt_compare = value; /* checked by the command */
+    } else if (!strcmp(name, "mode")) {
+        ag_update_mode m;
+        if (ag_update_mode_parse(value, &m) != AG_OK)
+            return usage_error(cli->cmd,
+                               "--mode: '%s' is not one of off, initial, recreate, in-place", value);
+        cli->bt_mode = value;
+    } else if (!strcmp(name, "limits")) {
+        ag_limit_policy l;
+        if (ag_limit_policy_parse(value, &l) != AG_OK)
+            return usage_error(cli->cmd, "--limits: '%s' is not one of recommender, keep-ratio, "
+                                         "upper, no-cpu-limit", value);
+        cli->bt_limits = value;
+    } else if (!strcmp(name, "interval") || !strcmp(name, "restart-time")) {
+        if (parse_duration_opt(cli, name, value, &ms))
+            return AG_EXIT_USAGE;
+        *(name[0] == 'i' ? &cli->bt_interval_ms : &cli->bt_restart_ms) = ms;
+    } else if (!strcmp(name, "warmup")) {
+        if (ag_duration_parse(value, &ms) != AG_OK || ms < 0)
+            return usage_error(cli->cmd, "--warmup: '%s' is not a duration (e.g. 24h, 0)", value);
+        cli->bt_warmup_ms = ms;
+    } else if (!strcmp(name, "min-replicas")) {
+        if (parse_count(cli, name, value, &n))
+            return AG_EXIT_USAGE;
+        cli->bt_min_replicas = (int)(n > 1000000 ? 1000000 : n);
+    } else if (!strcmp(name, "eviction-tolerance")) {
+        char *end;
+        double x = strtod(value, &end);
+        if (end == value || *end || !(x >= 0 && x <= 1))
+            return usage_error(cli->cmd, "--eviction-tolerance: '%s' is not in [0, 1]", value);
+        cli->bt_tolerance = x;
+    } else if (!strcmp(name, "seed")) {
+        if (parse_count(cli, name, value, &n))
+            return AG_EXIT_USAGE;
+        cli->bt_seed = (uint64_t)n;
+    } else if (!strcmp(name, "sweep")) {
+        cli->bt_sweep = 1;
+    } else if (!strcmp(name, "html") || !strcmp(name, "emit-decisions")) {
+        if (!*value)
+            return usage_error(cli->cmd, "--%s needs a file name", name);
+        *(name[0] == 'h' ? &cli->bt_html : &cli->bt_decisions) = value;
+    }
+    return AG_EXIT_OK;
 }
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
@@ -168,7 +283,21 @@ static int apply(ag_cli *cli, const ag_cli_flags *f, const char *name, const cha
     int64_t ms;
 
     if (!o) {
-        if (f->algorithm && is_rec_param(name)) {
+        if (f->backtest && is_rec_param(name)) {
+            ag_online_params tmp;
+            ag_online_params_default(&tmp, AG_ONLINE_AUGUR);
+            if (ag_online_params_set(&tmp, name, value, &ei) != AG_OK) {
+                fprintf(stderr, "augur %s: %s--%s: %s\n", cli->cmd, origin, name,
+                        ag_errinfo_str(&ei, AG_EINVAL));
+                return AG_EXIT_USAGE;
+            }
+            if (cli->bt_nsets == sizeof cli->bt_sets / sizeof cli->bt_sets[0])
+                return usage_error(cli->cmd, "too many recommender parameters (at most %s)", "64");
+            cli->bt_sets[cli->bt_nsets][0] = name[0] ? find_param_name(name) : name;
+            cli->bt_sets[cli->bt_nsets++][1] = value;
+            return AG_EXIT_OK;
+        }
+        if (f->algorithm && in_names(ag_rec_param_names(), name)) {
             if (ag_rec_params_set(&cli->params, name, value, &ei) != AG_OK) {
                 fprintf(stderr, "augur %s: %s--%s: %s\n", cli->cmd, origin, name,
                         ag_errinfo_str(&ei, AG_EINVAL));
@@ -251,9 +380,24 @@ static int apply(ag_cli *cli, const ag_cli_flags *f, const char *name, const cha
         if (ag_format_parse(value, &fmt) != AG_OK)
             return usage_error(cli->cmd, "-o: '%s' is not one of table, json, yaml, csv", value);
         cli->output = value;
+    } else if (!strcmp(name, "algorithm") && f->backtest) {
+        ag_online_kind k;
+        if (ag_online_kind_parse(value, &k) != AG_OK)
+            return usage_error(cli->cmd,
+                               "--algorithm: '%s' is not one of augur, vpa, krr, autopilot, crane, "
+                               "static", value);
+        cli->bt_algorithm = value;
     } else if (!strcmp(name, "algorithm")) {
         if (ag_algorithm_parse(value, &cli->params.algorithm) != AG_OK)
             return usage_error(cli->cmd, "--algorithm: '%s' is not one of vpa, krr", value);
+    } else if (o->group == G_BACKTEST) {
+        return apply_backtest(cli, name, value);
+    } else if (!strcmp(name, "trace-format")) {
+        cli->trace_format = value; /* checked when the files are read */
+    } else if (!strcmp(name, "capacity-cores")) {
+        return parse_quantity_opt(cli, name, value, &cli->capacity_cores);
+    } else if (!strcmp(name, "capacity-memory")) {
+        return parse_quantity_opt(cli, name, value, &cli->capacity_memory);
     } else if (!strcmp(name, "horizon")) {
         if (parse_duration_opt(cli, name, value, &ms))
             return AG_EXIT_USAGE;
@@ -296,6 +440,13 @@ static const char *config_key_to_option(const char *key, char *buf, size_t len)
     if (!strncmp(key, "vpa.", 4) || !strncmp(key, "recommend.", 10) || !strncmp(key, "store.", 6) ||
         !strncmp(key, "forecast.", 9))
         return dot + 1;
+    if (!strncmp(key, "backtest.", 9))
+        return dot + 1;
+    if (!strncmp(key, "augur.", 6) || !strncmp(key, "autopilot.", 10) ||
+        !strncmp(key, "crane.", 6) || !strncmp(key, "static.", 7)) {
+        snprintf(buf, len, "%.*s-%s", (int)(dot - key), key, dot + 1);
+        return buf;
+    }
     if (!strncmp(key, "krr.", 4)) {
         snprintf(buf, len, "krr-%s", dot + 1);
         return buf;
@@ -323,7 +474,10 @@ static int apply_config(ag_cli *cli, const ag_cli_flags *f, const char *path)
         /* keys of other commands are fine in a shared file: skip them */
         if (o && !group_allowed(f, o->group))
             continue;
-        if (!o && !f->algorithm && is_rec_param(key))
+        if (!o && !f->algorithm && !f->backtest && is_rec_param(key))
+            continue;
+        if (!o && f->algorithm && !f->backtest && !in_names(ag_rec_param_names(), key) &&
+            is_rec_param(key))
             continue;
         if (o && !o->takes_arg) {
             const char *v = cli->cfg[i].value;
@@ -366,6 +520,9 @@ static int parse(ag_cli *cli, const ag_cli_flags *f, int argc, char **argv, int 
     int i;
 
     ag_rec_params_default(&cli->params);
+    cli->bt_warmup_ms = -1;
+    cli->bt_min_replicas = -1;
+    cli->bt_tolerance = -1;
     *help = 0;
     if (cfg && *cfg && apply_config(cli, f, cfg))
         return AG_EXIT_USAGE;

@@ -15,6 +15,7 @@ static const struct {
     {"import", cmd_import, "import usage history from files or Prometheus into the store"},
     {"recommend", cmd_recommend, "recommend container requests and limits (vpa, krr)"},
     {"forecast", cmd_forecast, "forecast each container's CPU and memory with quantiles"},
+    {"backtest", cmd_backtest, "replay history under a recommender: savings, OOM kills, evictions"},
     {"history", cmd_history, "list past recommendation and forecast runs"},
 };
 

@@ -26,6 +26,8 @@ static void own(const ag__sim *s, const ag__replica *rp, int r, double *req, dou
 {
     *req = isfinite(rp->c->request[r]) ? rp->c->request[r] : s->wc->request[r];
     *lim = isfinite(rp->c->limit[r]) ? rp->c->limit[r] : s->wc->limit[r];
+    if (!(*lim > 0))
+        *lim = NAN; /* a limit of 0 (or none) is no limit */
 }
 
 /* What the recommendation gives for res under the limit policy; returns
