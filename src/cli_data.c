@@ -63,18 +63,60 @@ static int64_t newest_sample(const ag_dataset *ds)
     return t;
 }
 
+/* --input synth:SPEC: a synthetic workload. */
+static ag_err read_synth(const char *input, ag_dataset *ds, ag_errinfo *ei)
+{
+    ag_synth_spec sp;
+    ag_err rc = ag_synth_parse(input, &sp, ei);
+
+    if (rc == AG_OK)
+        rc = ag_synth_generate(ds, &sp, sp.start_ms, ei);
+    return rc;
+}
+
+/* --trace-format / --capacity-*: a public cluster trace with these
+ * options; otherwise the reader tells the format from the file. */
+static int trace_opts(const ag_cli *cli, ag_trace_opts *to, ag_errinfo *ei, ag_err *rc)
+{
+    ag_trace_opts_default(to);
+    *rc = AG_OK;
+    if (!cli->trace_format && !(cli->capacity_cores > 0) && !(cli->capacity_memory > 0))
+        return 0;
+    if (cli->trace_format && ag_trace_format_parse(cli->trace_format, &to->format) != AG_OK) {
+        ag_errinfo_set(ei, "--trace-format: '%s' is not one of bitbrains, azure-v1, planetlab, "
+                           "alibaba-machine, alibaba-container, google-2011, google-2019",
+                       cli->trace_format);
+        *rc = AG_EINVAL;
+    }
+    if (cli->capacity_cores > 0)
+        to->capacity_cores = cli->capacity_cores;
+    if (cli->capacity_memory > 0)
+        to->capacity_memory_bytes = cli->capacity_memory;
+    return 1;
+}
+
 static ag_err read_inputs(const ag_cli *cli, ag_dataset *ds, ag_ingest_stats *st, ag_errinfo *ei)
 {
     int tty = isatty(2) && !cli->quiet;
+    ag_trace_opts to;
+    ag_err rc;
+    int trace = trace_opts(cli, &to, ei, &rc);
+
+    if (rc != AG_OK)
+        return rc;
     for (size_t i = 0; i < cli->ninputs; i++) {
         progress pr = {cli->inputs[i], -1};
         ag_read_opts ro = {0};
-        ag_err rc;
         if (tty) {
             ro.progress = show_progress;
             ro.progress_ud = &pr;
         }
-        rc = ag_source_read_file(ds, cli->inputs[i], &ro, st, ei);
+        if (ag_synth_is_spec(cli->inputs[i]))
+            rc = read_synth(cli->inputs[i], ds, ei);
+        else if (trace)
+            rc = ag_trace_read_file(ds, cli->inputs[i], &to, &ro, st, ei);
+        else
+            rc = ag_source_read_file(ds, cli->inputs[i], &ro, st, ei);
         if (rc != AG_OK)
             return rc;
     }

@@ -12,6 +12,8 @@
 #include "augur/recommend.h"
 #include "augur/online.h"
 #include "augur/sim.h"
+#include "augur/synth.h"
+#include "augur/forecast.h"
 #include "augur/report.h"
 #include "augur/config.h"
 

@@ -112,9 +112,11 @@ typedef struct ag_augur_params {
     int64_t min_history_ms;     /* 24 h: less than this, a reactive fallback */
     int64_t refit_ms;           /* between fits */
     int64_t lookahead_ms;       /* the request covers the forecast over [now, now + this] */
+    double lookahead_q;         /* CPU: ... this quantile of its hours (1 = the highest) */
     int64_t limit_lookahead_ms; /* the memory limit covers [now, now + this] */
     double hysteresis;          /* a decrease smaller than this share is not taken */
     double band;                /* bounds for the updater: target x (1 -+ band) */
+    int64_t hold_ms;            /* a decrease waits until the higher target is this old */
     double oom_bump_ratio;      /* memory after an OOM: >= the peak at the kill x this ... */
     int64_t oom_hold_ms;        /* ... for this long */
     double min_cpu_cores, min_mem_bytes; /* floors */

@@ -15,7 +15,9 @@
  *   memory limit = max over [now, now + limit_lookahead] of the forecast
  *             quantile 1 - mem_limit_risk, times (1 + limit_margin);
  *   bounds   = target x (1 -+ band) for the updater;
- * a decrease smaller than `hysteresis` is not taken; after an OOM kill,
+ * a decrease waits until every higher raw target of the last hold_ms
+ * is over (fast up, slow down); a change smaller than `hysteresis` is
+ * not taken; after an OOM kill,
  * memory is held at >= the peak seen at the kill x oom_bump_ratio for
  * oom_hold_ms. With less than min_history_ms of levels it falls back to
  * the highest level seen, with the same margins. Policies and their
@@ -51,6 +53,10 @@ typedef struct augur_state {
     int have_fc[AG_NRES];
     int64_t fit_ms; /* time of the last fit; INT64_MIN = never */
     double prev_target[AG_NRES];
+    /* hold: the highest raw target of each of the last hold hours */
+    double *held[AG_NRES];
+    int64_t *held_cell[AG_NRES];
+    size_t nheld;
     double oom_floor;
     int64_t oom_until;
     uint32_t ooms;
@@ -64,35 +70,39 @@ void ag_augur_params_policy(ag_augur_params *a, ag_augur_policy policy)
     a->policy = policy;
     a->fc_step_ms = HOUR_MS;
     a->fc_history_ms = 7 * 24 * HOUR_MS;
-    a->min_history_ms = 24 * HOUR_MS;
+    a->min_history_ms = 72 * HOUR_MS; /* three daily periods before a model is trusted */
     a->refit_ms = 24 * HOUR_MS;
     a->oom_bump_ratio = 1.2;
     a->oom_hold_ms = 24 * HOUR_MS;
     a->min_cpu_cores = 0.010;
     a->min_mem_bytes = 16.0 * 1048576;
     a->cpu_limit_ratio = 0; /* no CPU limit: throttling is the cost we avoid */
+    a->lookahead_q = 1.0;
     if (policy == AG_POLICY_COST_SAVING) {
-        a->cpu_risk = 0.10;
-        a->cpu_fc_quantile = 0.7;
-        a->mem_risk = 0.2;
-        a->mem_limit_risk = 0.01;
+        a->cpu_risk = 0.15;
+        a->cpu_fc_quantile = 0.5;
+        a->mem_risk = 0.02;
+        a->mem_limit_risk = 0.005;
         a->margin = 0.0;
         a->limit_margin = 0.10;
-        a->lookahead_ms = 2 * HOUR_MS;
+        a->lookahead_ms = 1 * HOUR_MS;
         a->limit_lookahead_ms = 24 * HOUR_MS;
         a->hysteresis = 0.05;
         a->band = 0.10;
+        a->hold_ms = 0;
     } else {
-        a->cpu_risk = 0.05;
-        a->cpu_fc_quantile = 0.9;
-        a->mem_risk = 0.05;
-        a->mem_limit_risk = 0.01;
+        a->cpu_risk = 0.10;
+        a->cpu_fc_quantile = 0.7;
+        a->mem_risk = 0.01;
+        a->mem_limit_risk = 0.005;
         a->margin = 0.05;
         a->limit_margin = 0.20;
         a->lookahead_ms = 24 * HOUR_MS;
+        a->lookahead_q = 0.9;
         a->limit_lookahead_ms = 24 * HOUR_MS;
-        a->hysteresis = 0.15;
-        a->band = 0.30;
+        a->hysteresis = 0.30;
+        a->band = 0.50;
+        a->hold_ms = 24 * HOUR_MS;
     }
 }
 
@@ -108,7 +118,8 @@ static ag_err check(const ag_augur_params *a)
         !(a->cpu_limit_ratio >= 0) || a->fc_step_ms <= 0 || a->fc_history_ms < 2 * a->fc_step_ms ||
         a->refit_ms <= 0 || a->lookahead_ms < 0 || a->limit_lookahead_ms < 0 ||
         !(a->hysteresis >= 0 && a->hysteresis < 1) || !(a->band >= 0 && a->band < 1) ||
-        !(a->oom_bump_ratio >= 1) || a->oom_hold_ms < 0 || !(a->min_cpu_cores >= 0) ||
+        !(a->oom_bump_ratio >= 1) || a->oom_hold_ms < 0 || a->hold_ms < 0 ||
+        a->hold_ms > 90 * 24 * HOUR_MS || !(a->lookahead_q > 0 && a->lookahead_q <= 1) || !(a->min_cpu_cores >= 0) ||
         !(a->min_mem_bytes >= 0) || a->min_history_ms < 0 || !isfinite(a->margin) ||
         !isfinite(a->limit_margin) || !isfinite(a->oom_bump_ratio))
         return AG_EINVAL;
@@ -131,6 +142,8 @@ static void augur_clear(ag_online *r)
     for (int res = 0; res < AG_NRES; res++) {
         ring_free(&s->lv[res]);
         ag_forecast_clear(&s->fc[res]);
+        ag__free(s->held[res]);
+        ag__free(s->held_cell[res]);
     }
     ag__free(s);
     r->state = NULL;
@@ -165,6 +178,15 @@ static ag_err augur_init(ag_online *r)
             l->cell[i] = INT64_MIN;
         l->cur = l->last_done = INT64_MIN;
         s->prev_target[res] = NAN;
+    }
+    s->nheld = (size_t)(a->hold_ms / a->fc_step_ms);
+    for (int res = 0; res < AG_NRES && s->nheld > 0; res++) {
+        s->held[res] = ag__malloc(s->nheld * sizeof *s->held[res]);
+        s->held_cell[res] = ag__malloc(s->nheld * sizeof *s->held_cell[res]);
+        if (!s->held[res] || !s->held_cell[res])
+            return AG_ENOMEM;
+        for (size_t i = 0; i < s->nheld; i++)
+            s->held_cell[res][i] = INT64_MIN;
     }
     return AG_OK;
 }
@@ -253,23 +275,63 @@ static void augur_oom(ag_online *r, int replica, int64_t t, double mem_request)
     s->ooms++;
 }
 
-/* The level of the last complete cell (NAN when none) and of the cell
- * being filled. */
-static double recent_level(const augur_state *s, const ag_augur_params *a, int res)
+/* The level of complete cell c, NAN when it is not in the ring. */
+static double level_at(const level_ring *l, int64_t c)
+{
+    size_t slot;
+
+    if (c == INT64_MIN || l->n == 0)
+        return NAN;
+    slot = (size_t)(((c % (int64_t)l->n) + (int64_t)l->n) % (int64_t)l->n);
+    return l->cell[slot] == c ? l->v[slot] : NAN;
+}
+
+/* The level the recent past says the request must cover. sustained: what
+ * the last two complete hours both reached (one spike is not a shift);
+ * otherwise the highest of the last complete hour and the hour being
+ * filled (memory: the peak the limit must hold). Before any complete
+ * hour: the hour being filled. NAN when nothing was seen. */
+static double recent_level(const augur_state *s, const ag_augur_params *a, int res, int sustained)
 {
     const level_ring *l = &s->lv[res];
-    double v = NAN;
+    double last = level_at(l, l->last_done), cur = NAN, v;
 
-    if (l->last_done != INT64_MIN)
-        v = l->v[(size_t)(l->last_done % (int64_t)l->n)];
-    if (res == AG_MEMORY && l->cur != INT64_MIN && (!isfinite(v) || l->peak > v))
-        v = l->peak;
-    if (res == AG_CPU && l->cur != INT64_MIN && l->nbuf > 0 && !isfinite(v)) {
+    if (l->cur != INT64_MIN && res == AG_MEMORY)
+        cur = l->peak;
+    if (l->cur != INT64_MIN && res == AG_CPU && l->nbuf > 0 && !isfinite(last)) {
         double tmp[CELL_SAMPLES_MAX];
         memcpy(tmp, l->buf, l->nbuf * sizeof *tmp);
-        v = ag_quantile_inplace(tmp, l->nbuf, 1 - a->cpu_risk);
+        cur = ag_quantile_inplace(tmp, l->nbuf, 1 - a->cpu_risk);
     }
+    if (!isfinite(last))
+        return cur;
+    if (sustained) {
+        double before = level_at(l, l->last_done - 1);
+        return isfinite(before) && before < last ? before : last;
+    }
+    v = last;
+    if (isfinite(cur) && cur > v)
+        v = cur;
     return v;
+}
+
+/* The highest level of the cells in (last - cells, last]: the ring holds
+ * fc_history; cells = 0 means all of it. */
+static double ring_max(const level_ring *l, size_t cells)
+{
+    double m = NAN;
+
+    if (l->last_done == INT64_MIN)
+        return NAN;
+    if (cells == 0 || cells > l->n)
+        cells = l->n;
+    for (size_t i = 0; i < cells; i++) {
+        int64_t c = l->last_done - (int64_t)i;
+        size_t slot = (size_t)(((c % (int64_t)l->n) + (int64_t)l->n) % (int64_t)l->n);
+        if (l->cell[slot] == c && isfinite(l->v[slot]) && !(l->v[slot] <= m))
+            m = l->v[slot];
+    }
+    return m;
 }
 
 /* Fits one resource on the last complete cells. */
@@ -314,21 +376,22 @@ static void fit(augur_state *s, const ag_augur_params *a, int res)
     ag__free(v);
 }
 
-/* Max (or min) of forecast quantile k over the cells overlapping
- * [now, now + ahead]; NAN when the forecast does not reach. */
-static double over(const ag_forecast *f, size_t k, int64_t now, int64_t ahead, int want_max)
+/* Quantile q (1 = the max) over the cells overlapping [now, now + ahead]
+ * of forecast quantile k; NAN when the forecast does not reach. */
+static double over(const ag_forecast *f, size_t k, int64_t now, int64_t ahead, double q)
 {
-    double best = NAN;
+    double v[512];
+    size_t n = 0;
 
-    for (size_t h = 0; h < f->horizon; h++) {
+    for (size_t h = 0; h < f->horizon && n < 512; h++) {
         int64_t end = f->t0_ms + (int64_t)h * f->step_ms, start = end - f->step_ms;
-        double x = f->q[k * f->horizon + h];
         if (end <= now || start >= now + (ahead > 0 ? ahead : 1))
             continue;
-        if (!isfinite(best) || (want_max ? x > best : x < best))
-            best = x;
+        v[n++] = f->q[k * f->horizon + h];
     }
-    return best;
+    if (n == 0)
+        return NAN;
+    return ag_quantile_inplace(v, n, q);
 }
 
 static void set_res(ag_rec_res *o, double target, double band)
@@ -339,35 +402,71 @@ static void set_res(ag_rec_res *o, double target, double band)
     o->limit = NAN;
 }
 
+/* The target held for decreases: the highest raw target of the cells
+ * (hours) in the last hold_ms, this one's included. */
+static double hold(augur_state *s, const ag_augur_params *a, int res, int64_t now, double t)
+{
+    int64_t c = cell_of(now, a->fc_step_ms);
+    size_t slot;
+    double m = t;
+
+    if (s->nheld == 0)
+        return t;
+    slot = (size_t)(((c % (int64_t)s->nheld) + (int64_t)s->nheld) % (int64_t)s->nheld);
+    if (s->held_cell[res][slot] != c) {
+        s->held_cell[res][slot] = c;
+        s->held[res][slot] = t;
+    } else if (t > s->held[res][slot]) {
+        s->held[res][slot] = t;
+    }
+    for (size_t i = 0; i < s->nheld; i++)
+        if (s->held_cell[res][i] > c - (int64_t)s->nheld && s->held[res][i] > m)
+            m = s->held[res][i];
+    return m;
+}
+
 /* One resource's target and (memory) limit. */
 static void recommend_res(augur_state *s, const ag_augur_params *a, int res, int64_t now,
                           double *target, double *limit)
 {
-    double recent = recent_level(s, a, res), t = NAN, lim = NAN;
+    const level_ring *l = &s->lv[res];
+    double recent = recent_level(s, a, res, 1), peak = recent_level(s, a, res, 0);
+    double t = NAN, lim = NAN, prev = s->prev_target[res];
     double floor_v = res == AG_CPU ? a->min_cpu_cores : a->min_mem_bytes;
+    size_t day = (size_t)(24 * HOUR_MS / a->fc_step_ms);
 
     if (s->have_fc[res]) {
-        t = over(&s->fc[res], 1, now, a->lookahead_ms, 1);
-        lim = over(&s->fc[res], 2, now, a->limit_lookahead_ms, 1);
+        t = over(&s->fc[res], 1, now, a->lookahead_ms, res == AG_CPU ? a->lookahead_q : 1.0);
+        lim = over(&s->fc[res], 2, now, a->limit_lookahead_ms, 1.0);
     }
-    if (!isfinite(t)) { /* no forecast (yet): the highest level seen */
-        t = s->lv[res].max_level > 0 ? s->lv[res].max_level : recent;
-        lim = isfinite(t) ? t * (1 + a->limit_margin) * 1.2 : NAN;
+    if (!isfinite(t)) { /* no forecast (yet): the last day's peak level */
+        t = ring_max(l, day);
+        if (!isfinite(t))
+            t = peak;
     }
     if (isfinite(recent) && !(t >= recent))
-        t = recent;
+        t = recent; /* a miss is corrected within the hour */
     t *= 1 + a->margin;
     if (!(t >= floor_v))
         t = floor_v;
     if (res == AG_MEMORY && now < s->oom_until && s->oom_floor > t)
         t = s->oom_floor;
-    /* hysteresis: small decreases are not worth a change */
-    if (isfinite(s->prev_target[res]) && t < s->prev_target[res] &&
-        t >= s->prev_target[res] * (1 - a->hysteresis))
-        t = s->prev_target[res];
+    t = hold(s, a, res, now, t); /* fast up, slow down */
+    /* hysteresis: a change smaller than the band is not worth a restart */
+    if (isfinite(prev) && t <= prev * (1 + a->hysteresis) && t >= prev * (1 - a->hysteresis) &&
+        !(res == AG_MEMORY && now < s->oom_until && prev < s->oom_floor))
+        t = prev;
     s->prev_target[res] = t;
     if (res == AG_MEMORY) {
-        lim = isfinite(lim) ? lim * (1 + a->limit_margin) : t * (1 + a->limit_margin);
+        /* never below a peak seen in the forecast history: that would be
+         * an OOM kill already known */
+        double seen = ring_max(l, 0);
+        lim = isfinite(lim) ? lim : t;
+        if (isfinite(seen) && lim < seen)
+            lim = seen;
+        if (isfinite(peak) && lim < peak)
+            lim = peak;
+        lim *= 1 + a->limit_margin;
         if (now < s->oom_until && lim < s->oom_floor * a->oom_bump_ratio)
             lim = s->oom_floor * a->oom_bump_ratio;
         if (!(lim >= t))
