@@ -463,3 +463,24 @@ ag_err ag_report_plot_svg(FILE *out, const ag_fc_item *items, size_t n, const ag
     ag__buf_free(&b);
     return rc;
 }
+
+/* ---- shared with the backtest page (report/backtest_html.c) ---- */
+
+ag_err ag__plot_text(ag_buf *b, const char *s)
+{
+    return xml_text(b, s);
+}
+
+double ag__plot_nice_step(double hi, int want)
+{
+    return nice_step(hi, want);
+}
+
+ag_err ag__plot_axes(ag_buf *b, ag__plot_area *a, int r)
+{
+    frame fr = {a->x0, a->y0, a->w, a->h, a->t_lo, a->t_hi, a->v_hi};
+    ag_err rc = y_axis(b, &fr, r);
+
+    a->v_hi = fr.v_hi;
+    return rc == AG_OK ? x_axis(b, &fr) : rc;
+}
