@@ -361,7 +361,6 @@ static int sweep(job *runs, size_t nruns, const ag_wcontainer *wc, size_t n, ag_
             j->o.chart_step_ms = 0;
             if (ag_online_knob_set(&j->p, kv[q]) != AG_OK)
                 continue;
-            snprintf(j->label, sizeof j->label, "%s", runs[i].label);
             if (replay(j, wc, n) != 0) {
                 for (size_t z = 0; z < k; z++)
                     free_job(&sj[z], n);

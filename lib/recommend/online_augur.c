@@ -426,9 +426,10 @@ static double hold(augur_state *s, const ag_augur_params *a, int res, int64_t no
 }
 
 /* One resource's target and (memory) limit. */
-static void recommend_res(augur_state *s, const ag_augur_params *a, int res, int64_t now,
+static void recommend_res(const ag_online *r, augur_state *s, int res, int64_t now,
                           double *target, double *limit)
 {
+    const ag_augur_params *a = &r->p.augur;
     const level_ring *l = &s->lv[res];
     double recent = recent_level(s, a, res, 1), peak = recent_level(s, a, res, 0);
     double t = NAN, lim = NAN, prev = s->prev_target[res];
@@ -469,6 +470,10 @@ static void recommend_res(augur_state *s, const ag_augur_params *a, int res, int
         lim *= 1 + a->limit_margin;
         if (now < s->oom_until && lim < s->oom_floor * a->oom_bump_ratio)
             lim = s->oom_floor * a->oom_bump_ratio;
+        /* and never less headroom than the workload's own limit:request */
+        if (isfinite(ag__online_ratio_limit(r, AG_MEMORY, t)) &&
+            ag__online_ratio_limit(r, AG_MEMORY, t) > lim)
+            lim = ag__online_ratio_limit(r, AG_MEMORY, t);
         if (!(lim >= t))
             lim = t;
     } else {
@@ -502,7 +507,7 @@ static ag_err augur_recommend(ag_online *r, int64_t now, const double cur[AG_NRE
         out->samples[res] = s->samples[res];
         if (s->samples[res] == 0)
             continue;
-        recommend_res(s, a, res, now, &t, &lim);
+        recommend_res(r, s, res, now, &t, &lim);
         out->status[res] = AG_REC_OK;
         set_res(&out->res[res], t, a->band);
         out->res[res].limit = lim;
