@@ -110,6 +110,79 @@ ag_err ag_prom_parse_response(ag_dataset *ds, ag_prom_kind kind, const char *buf
                               const ag_read_opts *opts, ag_ingest_stats *st, double *scalar_out,
                               ag_errinfo *ei);
 
+/*
+ * Public cluster traces (docs/input-formats.md, "Public cluster traces"):
+ * per-VM, per-machine and per-task usage published by Bitbrains, Azure,
+ * PlanetLab, Alibaba and Google, read into the same data model so the
+ * simulator can replay them. CPU becomes cores (a rate), memory bytes;
+ * percentages and normalised units are scaled by a stated capacity.
+ * Every pod gets an explicit owner (ag_dataset_set_owner()), so trace ids
+ * are never mistaken for Kubernetes name patterns. ag_source_read_file()
+ * reads a .csv that is not augur's long CSV but sniffs as one of these
+ * with the default options.
+ */
+typedef enum ag_trace_format {
+    AG_TRACE_AUTO = 0,          /* sniff it from the name and content */
+    AG_TRACE_BITBRAINS,         /* GWA-T-12 Bitbrains, one ";\t" file per VM */
+    AG_TRACE_AZURE_V1,          /* Azure Public Dataset V1 sample: step,offset_s,vm_<id>... */
+    AG_TRACE_PLANETLAB,         /* PlanetLab/CloudSim: step,<vm>... or one file per VM */
+    AG_TRACE_ALIBABA_MACHINE,   /* cluster-trace-v2018 machine_usage.csv */
+    AG_TRACE_ALIBABA_CONTAINER, /* cluster-trace-v2018 container_usage.csv */
+    AG_TRACE_GOOGLE_2011,       /* clusterdata-2011 task_usage */
+    AG_TRACE_GOOGLE_2019,       /* clusterdata-2019 instance_usage, CSV or JSON lines */
+} ag_trace_format;
+#define AG_TRACE_NFORMATS 8
+
+/* Trace time zero: AG_TRACE_T0_AUTO picks the format's own (the date of
+ * the published trace, or the date in a PlanetLab file or folder name). */
+#define AG_TRACE_T0_AUTO INT64_MIN
+
+/* "auto", "bitbrains", "azure-v1", "planetlab", "alibaba-machine",
+ * "alibaba-container", "google-2011", "google-2019"; "?" when out of
+ * range. Static strings. */
+const char *ag_trace_format_name(ag_trace_format f);
+/* Parses one of the names above (any case) into *out. AG_EINVAL for any
+ * other string (out unchanged). */
+ag_err ag_trace_format_parse(const char *s, ag_trace_format *out);
+
+typedef struct ag_trace_opts {
+    ag_trace_format format;       /* AG_TRACE_AUTO: ag_trace_sniff() */
+    double capacity_cores;        /* what 100 % (or the normalised 1.0) of CPU is, in cores */
+    double capacity_memory_bytes; /* what 100 % (or 1.0) of memory is, in bytes */
+    int64_t t0_ms;                /* trace time 0 in ms since the epoch; AG_TRACE_T0_AUTO */
+    const char *ns;               /* namespace; NULL = the format's name */
+} ag_trace_opts;
+
+/* Fills o with the defaults: format AG_TRACE_AUTO, capacity 1 core and
+ * 1 GiB (so values are fractions of the stated machine until a real
+ * capacity is given), t0_ms AG_TRACE_T0_AUTO, ns NULL. */
+void ag_trace_opts_default(ag_trace_opts *o);
+
+/* Tells the trace format from the first line(s) of buf (at most 64 KiB
+ * are looked at: header, separator, column count, id prefixes) and, as a
+ * hint, the file name in path (may be NULL). Returns AG_TRACE_AUTO when
+ * nothing matches, in particular for augur's own CSV and OpenMetrics. */
+ag_trace_format ag_trace_sniff(const char *path, const char *buf, size_t len);
+
+/* Reads a trace in buf[0..len) (need not be NUL-terminated) into ds. name
+ * is used in messages ("name:line: what") and for what the traces keep in
+ * file names: the Bitbrains VM id ("2013-7/1.csv" -> pod "vm-1"), the
+ * PlanetLab date (YYYYMMDD in the file or folder name) and the CloudSim
+ * VM name. to may be NULL (defaults). Malformed lines go to opts->warn and
+ * are counted in st->malformed; the rest is kept. Returns AG_EINVAL for a
+ * bad option (capacity not a positive number), AG_EPARSE when the format
+ * cannot be told or a required header is unusable, AG_ENOMEM; detail in
+ * ei. The caller runs ag_dataset_finish(). */
+ag_err ag_trace_parse(ag_dataset *ds, const char *name, const char *buf, size_t len,
+                      const ag_trace_opts *to, const ag_read_opts *opts, ag_ingest_stats *st,
+                      ag_errinfo *ei);
+
+/* Reads the trace file path (any name or extension; a trailing .gz is
+ * decompressed first; "-" reads stdin) with ag_trace_parse(). Errors as
+ * ag_source_read_file(). */
+ag_err ag_trace_read_file(ag_dataset *ds, const char *path, const ag_trace_opts *to,
+                          const ag_read_opts *opts, ag_ingest_stats *st, ag_errinfo *ei);
+
 #ifdef __cplusplus
 }
 #endif

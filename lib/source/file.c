@@ -1,6 +1,7 @@
 /*
- * source/file.c - reading history files: format dispatch by extension,
- * gzip decompression, and the plumbing the text readers share (bounded
+ * source/file.c - reading history files: format dispatch by extension
+ * (a .csv that sniffs as a public cluster trace goes to trace.c), gzip
+ * decompression, and the plumbing the text readers share (bounded
  * warnings, strict number parsing, "newest wins" for requests/limits).
  *
  * Plain files are mapped read-only so a file of hundreds of MB is never in
@@ -222,7 +223,7 @@ void ag__rd_set_spec(ag_container *c, int is_limit, ag_resource r, double v, int
 
 /* ---- reading files ----------------------------------------------------- */
 
-enum fmt { FMT_OM, FMT_CSV };
+enum fmt { FMT_OM, FMT_CSV, FMT_TRACE };
 
 static int ends_with(const char *s, size_t n, const char *suf)
 {
@@ -353,43 +354,39 @@ out:
     return rc;
 }
 
-static ag_err parse(enum fmt f, ag_dataset *ds, const char *name, const char *buf, size_t len,
-                    const ag_read_opts *opts, ag_ingest_stats *st, ag_errinfo *ei)
+/* to: the trace options for FMT_TRACE (NULL = defaults). */
+static ag_err parse(enum fmt f, const ag_trace_opts *to, ag_dataset *ds, const char *name,
+                    const char *buf, size_t len, const ag_read_opts *opts, ag_ingest_stats *st,
+                    ag_errinfo *ei)
 {
-    if (f == FMT_CSV)
+    ag_trace_opts def;
+
+    if (f == FMT_TRACE)
+        return ag_trace_parse(ds, name, buf, len, to, opts, st, ei);
+    if (f == FMT_CSV) {
+        /* Not augur's long CSV but a public cluster trace: its reader,
+         * with the default options. */
+        ag_trace_opts_default(&def);
+        def.format = ag_trace_sniff(name, buf, len);
+        if (def.format != AG_TRACE_AUTO)
+            return ag_trace_parse(ds, name, buf, len, &def, opts, st, ei);
         return ag_csv_parse(ds, name, buf, len, opts, st, ei);
+    }
     return ag_om_parse(ds, name, buf, len, opts, st, ei);
 }
 
-ag_err ag_source_read_file(ag_dataset *ds, const char *path, const ag_read_opts *opts,
-                           ag_ingest_stats *st, ag_errinfo *ei)
+/* Reads path (gzip-compressed when gz) as format f. */
+static ag_err read_path(ag_dataset *ds, const char *path, enum fmt f, int gz,
+                        const ag_trace_opts *to, const ag_read_opts *opts, ag_ingest_stats *st,
+                        ag_errinfo *ei)
 {
-    enum fmt f;
-    int gz, fd = -1;
+    int fd = -1;
     struct stat sb;
     char *heap = NULL;
     void *map = MAP_FAILED;
     size_t len = 0;
     ag_err rc;
 
-    if (!ds || !path) {
-        ag_errinfo_set(ei, "ag_source_read_file: no dataset or path");
-        return AG_EINVAL;
-    }
-    if (strcmp(path, "-") == 0) {
-        rc = slurp_fd(STDIN_FILENO, "<stdin>", &heap, &len, ei);
-        if (rc == AG_OK)
-            rc = ag_om_parse(ds, "<stdin>", heap ? heap : "", len, opts, st, ei);
-        ag__free(heap);
-        return rc;
-    }
-    if (format_of(path, &f, &gz) != 0) {
-        ag_errinfo_set(ei,
-                       "cannot tell the format of %s from its extension "
-                       "(.om .prom .txt .csv, optionally .gz)",
-                       path);
-        return AG_EINVAL;
-    }
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         ag_errinfo_set(ei, "%s: %s", path, strerror(errno));
@@ -410,7 +407,7 @@ ag_err ag_source_read_file(ag_dataset *ds, const char *path, const ag_read_opts 
         fd = -1; /* closed by gzclose */
         if (rc != AG_OK)
             goto out;
-        rc = parse(f, ds, path, heap ? heap : "", len, opts, st, ei);
+        rc = parse(f, to, ds, path, heap ? heap : "", len, opts, st, ei);
         goto out;
     }
     if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
@@ -426,12 +423,12 @@ ag_err ag_source_read_file(ag_dataset *ds, const char *path, const ag_read_opts 
 #ifdef MADV_SEQUENTIAL
         madvise(map, len, MADV_SEQUENTIAL);
 #endif
-        rc = parse(f, ds, path, map, len, opts, st, ei);
+        rc = parse(f, to, ds, path, map, len, opts, st, ei);
     } else {
         /* Empty files, pipes, and filesystems that cannot map. */
         rc = slurp_fd(fd, path, &heap, &len, ei);
         if (rc == AG_OK)
-            rc = parse(f, ds, path, heap ? heap : "", len, opts, st, ei);
+            rc = parse(f, to, ds, path, heap ? heap : "", len, opts, st, ei);
     }
 out:
     if (map != MAP_FAILED)
@@ -440,4 +437,55 @@ out:
     if (fd >= 0)
         close(fd);
     return rc;
+}
+
+ag_err ag_source_read_file(ag_dataset *ds, const char *path, const ag_read_opts *opts,
+                           ag_ingest_stats *st, ag_errinfo *ei)
+{
+    enum fmt f;
+    char *heap = NULL;
+    size_t len = 0;
+    int gz;
+    ag_err rc;
+
+    if (!ds || !path) {
+        ag_errinfo_set(ei, "ag_source_read_file: no dataset or path");
+        return AG_EINVAL;
+    }
+    if (strcmp(path, "-") == 0) {
+        rc = slurp_fd(STDIN_FILENO, "<stdin>", &heap, &len, ei);
+        if (rc == AG_OK)
+            rc = ag_om_parse(ds, "<stdin>", heap ? heap : "", len, opts, st, ei);
+        ag__free(heap);
+        return rc;
+    }
+    if (format_of(path, &f, &gz) != 0) {
+        ag_errinfo_set(ei,
+                       "cannot tell the format of %s from its extension "
+                       "(.om .prom .txt .csv, optionally .gz)",
+                       path);
+        return AG_EINVAL;
+    }
+    return read_path(ds, path, f, gz, NULL, opts, st, ei);
+}
+
+ag_err ag_trace_read_file(ag_dataset *ds, const char *path, const ag_trace_opts *to,
+                          const ag_read_opts *opts, ag_ingest_stats *st, ag_errinfo *ei)
+{
+    char *heap = NULL;
+    size_t len = 0;
+    ag_err rc;
+
+    if (!ds || !path) {
+        ag_errinfo_set(ei, "ag_trace_read_file: no dataset or path");
+        return AG_EINVAL;
+    }
+    if (strcmp(path, "-") == 0) {
+        rc = slurp_fd(STDIN_FILENO, "<stdin>", &heap, &len, ei);
+        if (rc == AG_OK)
+            rc = ag_trace_parse(ds, "<stdin>", heap ? heap : "", len, to, opts, st, ei);
+        ag__free(heap);
+        return rc;
+    }
+    return read_path(ds, path, FMT_TRACE, ends_with(path, strlen(path), ".gz"), to, opts, st, ei);
 }
