@@ -77,7 +77,7 @@ typedef struct ag_crane_params {
     ag_crane_variant variant;    /* PERCENTILE */
     double percentile;           /* 0.99 */
     double margin;               /* 0.15 */
-    int64_t half_life_ms;        /* 24 h */
+    int64_t half_life_ms;        /* 0: a plain histogram, as Crane's predictor */
     int64_t history_ms;          /* 168 h (percentile) */
     int64_t dsp_history_ms;      /* 15 d (DSP; needs >= 2 d) */
     int64_t dsp_window_ms;       /* 1 h: predictionWindowSeconds */

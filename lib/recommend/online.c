@@ -74,7 +74,7 @@ static void crane_default(ag_crane_params *c)
     c->variant = AG_CRANE_PERCENTILE;
     c->percentile = 0.99;
     c->margin = 0.15;
-    c->half_life_ms = 24 * HOUR_MS;
+    c->half_life_ms = 0; /* Crane's predictor histogram does not decay (docs/crane.md) */
     c->history_ms = 168 * HOUR_MS;
     c->dsp_history_ms = 15 * DAY_MS;
     c->dsp_window_ms = HOUR_MS;

@@ -25,7 +25,7 @@ static const ag__param params[] = {
     {"autopilot-ml-margin", K_FRAC, O(autopilot.margin_ml), "autopilot: the ML models' second margin (10%)"},
     {"crane-percentile", K_PCT0, O(crane.percentile), "crane: usage percentile (99%)"},
     {"crane-margin", K_FRAC, O(crane.margin), "crane: margin fraction (15%)"},
-    {"crane-half-life", K_DUR, O(crane.half_life_ms), "crane: histogram half-life (24h)"},
+    {"crane-half-life", K_HIST, O(crane.half_life_ms), "crane: histogram half-life; 0 = none, as Crane (0)"},
     {"crane-history", K_DUR, O(crane.history_ms), "crane: percentile history (168h)"},
     {"crane-dsp-history", K_DUR, O(crane.dsp_history_ms), "crane: DSP history (15d)"},
     {"crane-dsp-window", K_DUR, O(crane.dsp_window_ms), "crane: DSP prediction window (1h)"},
