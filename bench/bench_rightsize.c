@@ -123,8 +123,9 @@ static int load_set(set *s, const char *root, int which)
         }
     } else {
         s->name = "planetlab_vm_cpu";
-        s->what = "PlanetLab (CloudSim), the 4 day files (5-min CPU, 24 h each; capacity and "
-                  "request 1 core; no memory); warm-up 6 h";
+        s->what = "PlanetLab (CloudSim), the 4 day files (5-min CPU, 24 h each; a VM name seen "
+                  "on several days is one series with gaps; capacity and request 1 core; no "
+                  "memory); warm-up 6 h";
         snprintf(dir, sizeof dir, "%s/planetlab_vm_cpu", root);
         to.format = AG_TRACE_PLANETLAB;
         to.capacity_cores = 1;

@@ -109,7 +109,8 @@ typedef struct ag_augur_params {
     double cpu_limit_ratio;     /* CPU limit = request x this; 0 = no CPU limit */
     int64_t fc_step_ms;         /* 1 h: the forecast grid */
     int64_t fc_history_ms;      /* 7 d fed to each fit */
-    int64_t min_history_ms;     /* 24 h: less than this, a reactive fallback */
+    int64_t min_history_ms;     /* 72 h: less than this, a reactive fallback: */
+    int64_t fallback_ms;        /* ... the highest level of the last fallback_ms */
     int64_t refit_ms;           /* between fits */
     int64_t lookahead_ms;       /* the request covers the forecast over [now, now + this] */
     double lookahead_q;         /* CPU: ... this quantile of its hours (1 = the highest) */

@@ -90,6 +90,7 @@ void ag_augur_params_policy(ag_augur_params *a, ag_augur_policy policy)
         a->hysteresis = 0.05;
         a->band = 0.10;
         a->hold_ms = 0;
+        a->fallback_ms = 3 * HOUR_MS;
     } else {
         a->cpu_risk = 0.10;
         a->cpu_fc_quantile = 0.7;
@@ -103,6 +104,7 @@ void ag_augur_params_policy(ag_augur_params *a, ag_augur_policy policy)
         a->hysteresis = 0.30;
         a->band = 0.50;
         a->hold_ms = 24 * HOUR_MS;
+        a->fallback_ms = 24 * HOUR_MS;
     }
 }
 
@@ -119,7 +121,7 @@ static ag_err check(const ag_augur_params *a)
         a->refit_ms <= 0 || a->lookahead_ms < 0 || a->limit_lookahead_ms < 0 ||
         !(a->hysteresis >= 0 && a->hysteresis < 1) || !(a->band >= 0 && a->band < 1) ||
         !(a->oom_bump_ratio >= 1) || a->oom_hold_ms < 0 || a->hold_ms < 0 ||
-        a->hold_ms > 90 * 24 * HOUR_MS || !(a->lookahead_q > 0 && a->lookahead_q <= 1) || !(a->min_cpu_cores >= 0) ||
+        a->hold_ms > 90 * 24 * HOUR_MS || a->fallback_ms < a->fc_step_ms || !(a->lookahead_q > 0 && a->lookahead_q <= 1) || !(a->min_cpu_cores >= 0) ||
         !(a->min_mem_bytes >= 0) || a->min_history_ms < 0 || !isfinite(a->margin) ||
         !isfinite(a->limit_margin) || !isfinite(a->oom_bump_ratio))
         return AG_EINVAL;
@@ -434,14 +436,13 @@ static void recommend_res(const ag_online *r, augur_state *s, int res, int64_t n
     double recent = recent_level(s, a, res, 1), peak = recent_level(s, a, res, 0);
     double t = NAN, lim = NAN, prev = s->prev_target[res];
     double floor_v = res == AG_CPU ? a->min_cpu_cores : a->min_mem_bytes;
-    size_t day = (size_t)(24 * HOUR_MS / a->fc_step_ms);
 
     if (s->have_fc[res]) {
         t = over(&s->fc[res], 1, now, a->lookahead_ms, res == AG_CPU ? a->lookahead_q : 1.0);
         lim = over(&s->fc[res], 2, now, a->limit_lookahead_ms, 1.0);
     }
-    if (!isfinite(t)) { /* no forecast (yet): the last day's peak level */
-        t = ring_max(l, day);
+    if (!isfinite(t)) { /* no forecast (yet): the highest level of the last fallback_ms */
+        t = ring_max(l, (size_t)(a->fallback_ms / a->fc_step_ms));
         if (!isfinite(t))
             t = peak;
     }

@@ -43,6 +43,8 @@ static const ag__param params[] = {
     {"augur-forecast-history", K_DUR, O(augur.fc_history_ms), "augur: history fed to each fit (7d)"},
     {"augur-hysteresis", K_FRAC, O(augur.hysteresis), "augur: decreases smaller than this are not taken (policy)"},
     {"augur-hold", K_HIST, O(augur.hold_ms), "augur: a decrease waits until the higher target is this old (policy)"},
+    {"augur-fallback", K_DUR, O(augur.fallback_ms), "augur: before a forecast, the highest level of this long (policy)"},
+    {"augur-min-history", K_HIST, O(augur.min_history_ms), "augur: history before the first forecast (72h)"},
     {"augur-band", K_FRAC, O(augur.band), "augur: bounds = target x (1 -+ band) (policy)"},
     {"augur-oom-bump", K_RATIO, O(augur.oom_bump_ratio), "augur: memory after an OOM kill >= peak x this (1.2)"},
     {"augur-oom-hold", K_HIST, O(augur.oom_hold_ms), "augur: how long the OOM floor holds (24h)"},
