@@ -442,7 +442,10 @@ static void recommend_res(const ag_online *r, augur_state *s, int res, int64_t n
         lim = over(&s->fc[res], 2, now, a->limit_lookahead_ms, 1.0);
     }
     if (!isfinite(t)) { /* no forecast (yet): the highest level of the last fallback_ms */
-        t = ring_max(l, (size_t)(a->fallback_ms / a->fc_step_ms));
+        /* memory always covers the last day's peak: it cannot be throttled */
+        int64_t back = res == AG_MEMORY && a->fallback_ms < 24 * HOUR_MS ? 24 * HOUR_MS
+                                                                          : a->fallback_ms;
+        t = ring_max(l, (size_t)(back / a->fc_step_ms));
         if (!isfinite(t))
             t = peak;
     }

@@ -12,7 +12,6 @@
  * over that time. Definitions in docs/backtest.md.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 #include "augur/util.h"
 #include "report/report_int.h"
@@ -437,39 +436,6 @@ ag_err ag__bt_pareto(const ag_bt_report *r, int *mem, int *cpu)
     return AG_OK;
 }
 
-/* ---- output with a sticky error ---- */
-
-typedef struct wr {
-    FILE *f;
-    ag_buf b;
-    ag_err rc;
-} wr;
-
-static void w_printf(wr *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void w_printf(wr *w, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (w->rc != AG_OK)
-        return;
-    va_start(ap, fmt);
-    w->rc = ag__buf_vprintf(&w->b, fmt, ap);
-    va_end(ap);
-}
-
-static void w_puts(wr *w, const char *s)
-{
-    if (w->rc == AG_OK)
-        w->rc = ag__buf_puts(&w->b, s);
-}
-
-static void w_flush(wr *w, size_t min)
-{
-    if (w->rc == AG_OK)
-        w->rc = ag__rep_flush(w->f, &w->b, min);
-}
-
 /* ---- table ---- */
 
 #define MAXCOL 14
@@ -485,14 +451,6 @@ typedef struct tab {
     unsigned right; /* bit c: column c is right-aligned */
     size_t width[MAXCOL];
 } tab;
-
-static size_t text_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
 
 static ag_err tab_init(tab *t, int ncol, unsigned right)
 {
@@ -533,7 +491,7 @@ static ag_err tab_cell(tab *t, int col, const char *s)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
     t->off[(t->nrows - 1) * (size_t)t->ncol + (size_t)col] = off;
-    w = text_width(t->cells.p + off);
+    w = ag__rep_text_width(t->cells.p + off);
     if (w > t->width[col])
         t->width[col] = w;
     return AG_OK;
@@ -548,19 +506,19 @@ static ag_err tab_cells(tab *t, const char *const *cells, int n)
     return rc;
 }
 
-static void tab_print(wr *w, const tab *t)
+static void tab_print(ag__wr *w, const tab *t)
 {
     for (size_t i = 0; w->rc == AG_OK && i < t->nrows; i++) {
         for (int c = 0; c < t->ncol; c++) {
             const char *s = t->cells.p + t->off[i * (size_t)t->ncol + (size_t)c];
-            int pad = (int)(t->width[c] - text_width(s)), last = c + 1 == t->ncol;
+            int pad = (int)(t->width[c] - ag__rep_text_width(s)), last = c + 1 == t->ncol;
             if (t->right >> c & 1)
-                w_printf(w, "%*s%s", pad, "", s);
+                ag__wr_printf(w, "%*s%s", pad, "", s);
             else
-                w_printf(w, "%s%*s", s, last ? 0 : pad, "");
-            w_puts(w, last ? "\n" : "  ");
+                ag__wr_printf(w, "%s%*s", s, last ? 0 : pad, "");
+            ag__wr_puts(w, last ? "\n" : "  ");
         }
-        w_flush(w, AG__REP_CHUNK);
+        ag__wr_flush(w, AG__REP_CHUNK);
     }
 }
 
@@ -631,7 +589,7 @@ static ag_err wl_row(tab *t, const ag_bt_report *r, size_t i)
     return rc;
 }
 
-static ag_err compare_table(wr *w, const ag_bt_report *r)
+static ag_err compare_table(ag__wr *w, const ag_bt_report *r)
 {
     char cell[AG__BT_NCMP][AG__BT_CELL], label[512];
     const char *cells[AG__BT_NCMP];
@@ -663,33 +621,33 @@ static ag_err compare_table(wr *w, const ag_bt_report *r)
 }
 
 /* A run's description on its own line: "run: <desc>". */
-static void run_line(wr *w, const char *what, const ag_bt_run *run)
+static void run_line(ag__wr *w, const char *what, const ag_bt_run *run)
 {
-    w_puts(w, what);
+    ag__wr_puts(w, what);
     if (w->rc == AG_OK)
         w->rc = ag__bt_run_desc(&w->b, run);
 }
 
-static ag_err write_table(wr *w, const ag_bt_report *r)
+static ag_err write_table(ag__wr *w, const ag_bt_report *r)
 {
     size_t n = r->nruns ? r->runs[0].n : 0;
     tab t;
     ag_err rc;
 
-    w_puts(w, "augur backtest: ");
+    ag__wr_puts(w, "augur backtest: ");
     if (w->rc == AG_OK)
         w->rc = ag__bt_window_desc(&w->b, r);
-    w_puts(w, "\n");
+    ag__wr_puts(w, "\n");
     if (!r->nruns) {
-        w_puts(w, "no runs to report\n");
+        ag__wr_puts(w, "no runs to report\n");
         return w->rc;
     }
     run_line(w, "run: ", &r->runs[0]);
     if (r->baseline)
         run_line(w, ", against the baseline ", r->baseline);
-    w_printf(w, "; %zu workload-container%s\n", n, n == 1 ? "" : "s");
+    ag__wr_printf(w, "; %zu workload-container%s\n", n, n == 1 ? "" : "s");
     if (!n) {
-        w_puts(w, "\nno workload-containers were replayed\n");
+        ag__wr_puts(w, "\nno workload-containers were replayed\n");
     } else {
         rc =
             tab_init(&t, NCOL,
@@ -699,29 +657,29 @@ static ag_err write_table(wr *w, const ag_bt_report *r)
             rc = tab_cells(&t, wl_headers, NCOL);
         for (size_t i = 0; rc == AG_OK && i < n; i++)
             rc = wl_row(&t, r, i);
-        w_puts(w, "\n");
+        ag__wr_puts(w, "\n");
         if (rc == AG_OK)
             tab_print(w, &t);
         else
             w->rc = rc;
         tab_free(&t);
-        w_printf(w,
-                 "\nrequested: the mean request of all live replicas over each "
-                 "workload-container's time after its warm-up%s; OOM kills, memory-at-risk "
-                 "intervals, evictions+restarts, throttled share of CPU demand and slack "
-                 "(share of the request not used) are %s's.\n",
-                 r->baseline ? ", baseline -> run; change: run - baseline" : "",
-                 str0(r->runs[0].label));
+        ag__wr_printf(w,
+                      "\nrequested: the mean request of all live replicas over each "
+                      "workload-container's time after its warm-up%s; OOM kills, memory-at-risk "
+                      "intervals, evictions+restarts, throttled share of CPU demand and slack "
+                      "(share of the request not used) are %s's.\n",
+                      r->baseline ? ", baseline -> run; change: run - baseline" : "",
+                      str0(r->runs[0].label));
     }
-    w_puts(w, "\n");
+    ag__wr_puts(w, "\n");
     if (w->rc == AG_OK)
         w->rc = ag__bt_sentence(&w->b, r);
-    w_puts(w, "\n\n");
+    ag__wr_puts(w, "\n\n");
     if (w->rc == AG_OK)
         compare_table(w, r);
-    w_puts(w, "* the run asked for. Throttled / CPU at risk: share of CPU demand above the "
-              "limit / the request; /cday: per container-day; core-hours and GiB-hours "
-              "requested; replay CPU: the time the replay took.\n");
+    ag__wr_puts(w, "* the run asked for. Throttled / CPU at risk: share of CPU demand above the "
+                   "limit / the request; /cday: per container-day; core-hours and GiB-hours "
+                   "requested; replay CPU: the time the replay took.\n");
     return w->rc;
 }
 
@@ -729,15 +687,15 @@ static ag_err write_table(wr *w, const ag_bt_report *r)
 
 /* A JSON writer in the layout of Python's json.dumps(indent=2). */
 typedef struct jw {
-    wr *w;
+    ag__wr *w;
     int depth;
     int count[16]; /* values written so far at each depth */
 } jw;
 
 static void j_sep(jw *j)
 {
-    wr *w = j->w;
-    w_printf(w, "%s\n%*s", j->count[j->depth]++ ? "," : "", 2 * j->depth, "");
+    ag__wr *w = j->w;
+    ag__wr_printf(w, "%s\n%*s", j->count[j->depth]++ ? "," : "", 2 * j->depth, "");
 }
 
 static void j_key(jw *j, const char *key)
@@ -747,14 +705,14 @@ static void j_key(jw *j, const char *key)
     if (key) {
         if (j->w->rc == AG_OK)
             j->w->rc = ag__buf_json_str(&j->w->b, key);
-        w_puts(j->w, ": ");
+        ag__wr_puts(j->w, ": ");
     }
 }
 
 static void j_open(jw *j, const char *key, char c)
 {
     j_key(j, key);
-    w_printf(j->w, "%c", c);
+    ag__wr_printf(j->w, "%c", c);
     j->count[++j->depth] = 0;
 }
 
@@ -762,8 +720,8 @@ static void j_close(jw *j, char c)
 {
     int had = j->count[j->depth--];
     if (had)
-        w_printf(j->w, "\n%*s", 2 * j->depth, "");
-    w_printf(j->w, "%c", c);
+        ag__wr_printf(j->w, "\n%*s", 2 * j->depth, "");
+    ag__wr_printf(j->w, "%c", c);
 }
 
 static void j_num(jw *j, const char *key, double v)
@@ -776,14 +734,14 @@ static void j_num(jw *j, const char *key, double v)
 static void j_u64(jw *j, const char *key, uint64_t v)
 {
     j_key(j, key);
-    w_printf(j->w, "%llu", (unsigned long long)v);
+    ag__wr_printf(j->w, "%llu", (unsigned long long)v);
 }
 
 static void j_str(jw *j, const char *key, const char *s)
 {
     j_key(j, key);
     if (!s)
-        w_puts(j->w, "null");
+        ag__wr_puts(j->w, "null");
     else if (j->w->rc == AG_OK)
         j->w->rc = ag__buf_json_str(&j->w->b, s);
 }
@@ -791,7 +749,7 @@ static void j_str(jw *j, const char *key, const char *s)
 static void j_bool(jw *j, const char *key, int v)
 {
     j_key(j, key);
-    w_puts(j->w, v ? "true" : "false");
+    ag__wr_puts(j->w, v ? "true" : "false");
 }
 
 static void j_metrics(jw *j, const ag_sim_metrics *m)
@@ -906,13 +864,13 @@ static void j_run(jw *j, const char *key, const ag_bt_report *r, const ag_bt_run
         j_resources(j, "first_request", res->first_request);
         j_resources(j, "last_request", res->last_request);
         j_close(j, '}');
-        w_flush(j->w, AG__REP_CHUNK);
+        ag__wr_flush(j->w, AG__REP_CHUNK);
     }
     j_close(j, ']');
     j_close(j, '}');
 }
 
-static ag_err write_json(wr *w, const ag_bt_report *r)
+static ag_err write_json(ag__wr *w, const ag_bt_report *r)
 {
     jw j = {w, 0, {0}};
     int *front = NULL;
@@ -942,7 +900,7 @@ static ag_err write_json(wr *w, const ag_bt_report *r)
         j_run(&j, "baseline", r, r->baseline);
     } else {
         j_key(&j, "baseline");
-        w_puts(w, "null");
+        ag__wr_puts(w, "null");
     }
     j_open(&j, "runs", '[');
     for (size_t k = 0; k < r->nruns; k++)
@@ -962,18 +920,18 @@ static ag_err write_json(wr *w, const ag_bt_report *r)
         j_bool(&j, "cpu", front[r->nsweep + k]);
         j_close(&j, '}');
         j_close(&j, '}');
-        w_flush(w, AG__REP_CHUNK);
+        ag__wr_flush(w, AG__REP_CHUNK);
     }
     j_close(&j, ']');
     j_close(&j, '}');
-    w_puts(w, "\n");
+    ag__wr_puts(w, "\n");
     ag__free(front);
     return w->rc;
 }
 
 ag_err ag_report_backtest(FILE *f, ag_format fmt, const ag_bt_report *r)
 {
-    wr w = {f, {0}, AG_OK};
+    ag__wr w;
     ag_err rc;
 
     if (!f || (fmt != AG_FMT_TABLE && fmt != AG_FMT_JSON))
@@ -981,14 +939,11 @@ ag_err ag_report_backtest(FILE *f, ag_format fmt, const ag_bt_report *r)
     rc = ag__bt_check(r);
     if (rc != AG_OK)
         return rc;
-    ag__buf_init(&w.b, AG__REP_CHUNK * 16);
+    ag__wr_init(&w, f);
     rc = fmt == AG_FMT_JSON ? write_json(&w, r) : write_table(&w, r);
-    if (rc == AG_OK)
-        rc = w.rc;
-    if (rc == AG_OK)
-        rc = ag__rep_flush(f, &w.b, 0);
-    if (rc == AG_OK && (fflush(f) != 0 || ferror(f)))
-        rc = AG_EIO;
-    ag__buf_free(&w.b);
-    return rc;
+    /* a failure outside w (out of memory) writes nothing more and is the
+     * one returned */
+    if (rc != AG_OK)
+        w.rc = rc;
+    return ag__wr_close(&w);
 }

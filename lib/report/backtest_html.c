@@ -15,7 +15,6 @@
  * Every name is HTML-escaped; no coordinate is ever NaN.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 #include "augur/util.h"
 #include "report/report_int.h"
@@ -47,49 +46,18 @@ static const char *str0(const char *s)
     return s ? s : "";
 }
 
-/* ---- output with a sticky error ---- */
-
-typedef struct wr {
-    FILE *f;
-    ag_buf b;
-    ag_err rc;
-} wr;
-
-static void w_printf(wr *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void w_printf(wr *w, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (w->rc != AG_OK)
-        return;
-    va_start(ap, fmt);
-    w->rc = ag__buf_vprintf(&w->b, fmt, ap);
-    va_end(ap);
-}
-
-static void w_puts(wr *w, const char *s)
-{
-    if (w->rc == AG_OK)
-        w->rc = ag__buf_puts(&w->b, s);
-}
+/* ---- output (ag__wr, writer.c) ---- */
 
 /* s HTML-escaped. */
-static void w_text(wr *w, const char *s)
+static void w_text(ag__wr *w, const char *s)
 {
     if (w->rc == AG_OK)
         w->rc = ag__plot_text(&w->b, s);
 }
 
-static void w_flush(wr *w, size_t min)
-{
-    if (w->rc == AG_OK)
-        w->rc = ag__rep_flush(w->f, &w->b, min);
-}
-
 /* Runs one of the shared text builders into a scratch buffer and writes
  * its text escaped. */
-static void w_escaped(wr *w, ag_err (*fn)(ag_buf *, const void *), const void *arg)
+static void w_escaped(ag__wr *w, ag_err (*fn)(ag_buf *, const void *), const void *arg)
 {
     ag_buf t;
 
@@ -137,14 +105,6 @@ static const char *algo_colour(const char *algorithm)
     return other[h % (sizeof other / sizeof *other)];
 }
 
-static size_t text_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
-
 typedef struct legend_entry {
     const char *label;  /* plain text, escaped when drawn */
     const char *suffix; /* appended as is ("" or " (baseline)") */
@@ -153,25 +113,26 @@ typedef struct legend_entry {
 
 /* Lays the entries out in rows from (x0, y) within width; draws them
  * unless w is NULL. Returns the number of rows. */
-static int legend(wr *w, const legend_entry *e, size_t n, double x0, double y, double width)
+static int legend(ag__wr *w, const legend_entry *e, size_t n, double x0, double y, double width)
 {
     double x = x0;
     int rows = n ? 1 : 0;
 
     for (size_t i = 0; i < n; i++) {
-        double adv = 34 + 6.5 * (double)(text_width(str0(e[i].label)) + strlen(e[i].suffix));
+        double adv =
+            34 + 6.5 * (double)(ag__rep_text_width(str0(e[i].label)) + strlen(e[i].suffix));
         if (x > x0 && x + adv > x0 + width) {
             x = x0;
             y += 15;
             rows++;
         }
         if (w) {
-            w_printf(w,
-                     "<g transform=\"translate(%.1f %.1f)\">%s<text x=\"26\" y=\"4\" "
-                     "font-size=\"11\" fill=\"#333\">",
-                     x, y, e[i].swatch);
+            ag__wr_printf(w,
+                          "<g transform=\"translate(%.1f %.1f)\">%s<text x=\"26\" y=\"4\" "
+                          "font-size=\"11\" fill=\"#333\">",
+                          x, y, e[i].swatch);
             w_text(w, e[i].label);
-            w_printf(w, "%s</text></g>\n", e[i].suffix);
+            ag__wr_printf(w, "%s</text></g>\n", e[i].suffix);
         }
         x += adv;
     }
@@ -201,32 +162,35 @@ static const char *const cmp_headers[AG__BT_NCMP] = {
     "replay CPU",
 };
 
-static void compare_table(wr *w, const ag_bt_report *r)
+static void compare_table(ag__wr *w, const ag_bt_report *r)
 {
     char cell[AG__BT_NCMP][AG__BT_CELL];
 
-    w_puts(w, "<h2>Runs compared</h2>\n<table>\n<thead><tr>");
+    ag__wr_puts(w, "<h2>Runs compared</h2>\n<table>\n<thead><tr>");
     for (int c = 0; c < AG__BT_NCMP; c++)
-        w_printf(w, "<th>%s</th>", cmp_headers[c]);
-    w_puts(w, "</tr></thead>\n<tbody>\n");
+        ag__wr_printf(w, "<th>%s</th>", cmp_headers[c]);
+    ag__wr_puts(w, "</tr></thead>\n<tbody>\n");
     for (size_t k = 0; k <= r->nruns; k++) {
         const ag_bt_run *run = k == 0 ? r->baseline : &r->runs[k - 1];
         if (!run)
             continue;
         ag__bt_cmp_row(run, cell);
-        w_printf(w, "<tr%s><td>", k == 0 ? " class=\"base\"" : k == 1 ? " class=\"asked\"" : "");
+        ag__wr_printf(w, "<tr%s><td>",
+                      k == 0   ? " class=\"base\""
+                      : k == 1 ? " class=\"asked\""
+                               : "");
         w_text(w, run->label);
-        w_puts(w, k == 0 ? " (baseline)" : "");
-        w_puts(w, "</td>");
+        ag__wr_puts(w, k == 0 ? " (baseline)" : "");
+        ag__wr_puts(w, "</td>");
         for (int c = 1; c < AG__BT_NCMP; c++)
-            w_printf(w, "<td>%s</td>", cell[c]);
-        w_puts(w, "</tr>\n");
+            ag__wr_printf(w, "<td>%s</td>", cell[c]);
+        ag__wr_puts(w, "</tr>\n");
     }
-    w_puts(w, "</tbody>\n</table>\n<p class=\"note\">Slack: share of the request not used. "
-              "Throttled / CPU at risk: share of CPU demand above the limit / above the "
-              "request. Per cday: per container-day (one container running for a day). "
-              "Core-hours and GiB-hours: requested. Replay CPU: the time the replay took. "
-              "In bold: the run asked for.</p>\n");
+    ag__wr_puts(w, "</tbody>\n</table>\n<p class=\"note\">Slack: share of the request not used. "
+                   "Throttled / CPU at risk: share of CPU demand above the limit / above the "
+                   "request. Per cday: per container-day (one container running for a day). "
+                   "Core-hours and GiB-hours: requested. Replay CPU: the time the replay took. "
+                   "In bold: the run asked for.</p>\n");
 }
 
 /* ---- the Pareto plots ---- */
@@ -275,7 +239,7 @@ static void tick_label(double v, int pct, char *buf, size_t len)
         snprintf(buf, len, "%.4g", v);
 }
 
-static void pareto_axes(wr *w, const scale *s, double xstep, double ystep, int ypct)
+static void pareto_axes(ag__wr *w, const scale *s, double xstep, double ystep, int ypct)
 {
     char lab[32];
 
@@ -284,28 +248,28 @@ static void pareto_axes(wr *w, const scale *s, double xstep, double ystep, int y
         if (v > s->xhi + xstep * 1e-6)
             break;
         tick_label(v, 1, lab, sizeof lab);
-        w_printf(w,
-                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eeeeee\"/>"
-                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" "
-                 "fill=\"#555\">%s</text>\n",
-                 x, s->y0, x, s->y0 + s->h, x, s->y0 + s->h + 14, lab);
+        ag__wr_printf(w,
+                      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eeeeee\"/>"
+                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" "
+                      "fill=\"#555\">%s</text>\n",
+                      x, s->y0, x, s->y0 + s->h, x, s->y0 + s->h + 14, lab);
     }
     for (int i = 0; i <= 40; i++) {
         double v = s->ylo + i * ystep, y = sy(s, v);
         if (v > s->yhi + ystep * 1e-6)
             break;
         tick_label(v, ypct, lab, sizeof lab);
-        w_printf(w,
-                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>"
-                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\" "
-                 "fill=\"#555\">%s</text>\n",
-                 s->x0, y, s->x0 + s->w, y, s->x0 - 5, y + 3.5, lab);
+        ag__wr_printf(w,
+                      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/>"
+                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"10\" "
+                      "fill=\"#555\">%s</text>\n",
+                      s->x0, y, s->x0 + s->w, y, s->x0 - 5, y + 3.5, lab);
     }
 }
 
 /* One Pareto plot of the sweep: cpu = 0 memory, 1 CPU. front[i]: point
  * i is on the frontier. */
-static void pareto_plot(wr *w, const ag_bt_report *r, const int *front, int cpu)
+static void pareto_plot(ag__wr *w, const ag_bt_report *r, const int *front, int cpu)
 {
     const char *title = cpu ? "CPU: slack against throttling"
                             : "Memory: slack against OOM kills and memory at risk";
@@ -351,22 +315,22 @@ static void pareto_plot(wr *w, const ag_bt_report *r, const int *front, int cpu)
     rows = legend(NULL, lg, nlg, P_LEFT, 0, PW - P_LEFT - P_RIGHT);
     top = 30 + 15.0 * rows + 8;
 
-    w_printf(w,
-             "<svg width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\">\n"
-             "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>"
-             "<text x=\"%d\" y=\"18\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">%s"
-             "</text>\n",
-             PW, top + PH - 48, PW, top + PH - 48, P_LEFT, title);
+    ag__wr_printf(w,
+                  "<svg width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\">\n"
+                  "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>"
+                  "<text x=\"%d\" y=\"18\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">%s"
+                  "</text>\n",
+                  PW, top + PH - 48, PW, top + PH - 48, P_LEFT, title);
     legend(w, lg, nlg, P_LEFT, 36, PW - P_LEFT - P_RIGHT);
     s.x0 = P_LEFT;
     s.y0 = top;
     s.w = PW - P_LEFT - P_RIGHT;
     s.h = PH - 48 - P_BOTTOM;
     if (!nvalid) {
-        w_printf(w,
-                 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#777\">no sweep point "
-                 "with both figures defined</text>\n</svg>\n",
-                 s.x0, s.y0 + 30);
+        ag__wr_printf(w,
+                      "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" fill=\"#777\">no sweep point "
+                      "with both figures defined</text>\n</svg>\n",
+                      s.x0, s.y0 + 30);
         return;
     }
     /* room for the labels right of and above the points */
@@ -379,18 +343,18 @@ static void pareto_plot(wr *w, const ag_bt_report *r, const int *front, int cpu)
     xstep = nice_range(&s.xlo, &s.xhi, 5);
     ystep = nice_range(&s.ylo, &s.yhi, 5);
     pareto_axes(w, &s, xstep, ystep, cpu);
-    w_printf(w,
-             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-             "stroke=\"#bbb\"/>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-             "font-size=\"11\" fill=\"#333\">%s</text>\n<text transform=\"translate(14 %.1f) "
-             "rotate(-90)\" text-anchor=\"middle\" font-size=\"11\" fill=\"#333\">%s</text>\n",
-             s.x0, s.y0, s.w, s.h, s.x0 + s.w / 2, s.y0 + s.h + 34, xt, s.y0 + s.h / 2, yt);
+    ag__wr_printf(w,
+                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                  "stroke=\"#bbb\"/>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                  "font-size=\"11\" fill=\"#333\">%s</text>\n<text transform=\"translate(14 %.1f) "
+                  "rotate(-90)\" text-anchor=\"middle\" font-size=\"11\" fill=\"#333\">%s</text>\n",
+                  s.x0, s.y0, s.w, s.h, s.x0 + s.w / 2, s.y0 + s.h + 34, xt, s.y0 + s.h / 2, yt);
 
     /* the frontier, left to right (selection by x, then y: few points) */
     if (nfront) {
         double px = -INFINITY, py = INFINITY;
         int pen = 0;
-        w_puts(w, "<path d=\"");
+        ag__wr_puts(w, "<path d=\"");
         for (size_t done = 0; done < nfront; done++) {
             size_t best = r->nsweep;
             double bx = INFINITY, by = INFINITY;
@@ -404,12 +368,12 @@ static void pareto_plot(wr *w, const ag_bt_report *r, const int *front, int cpu)
             }
             if (best == r->nsweep)
                 break;
-            w_printf(w, "%c%.1f %.1f ", pen ? 'L' : 'M', sx(&s, bx), sy(&s, by));
+            ag__wr_printf(w, "%c%.1f %.1f ", pen ? 'L' : 'M', sx(&s, bx), sy(&s, by));
             pen = 1;
             px = bx;
             py = by;
         }
-        w_puts(w, "\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.2\"/>\n");
+        ag__wr_puts(w, "\" fill=\"none\" stroke=\"#222\" stroke-width=\"1.2\"/>\n");
     }
     for (size_t i = 0; i < r->nsweep; i++) {
         const ag_bt_run *sw = &r->sweep[i];
@@ -426,34 +390,37 @@ static void pareto_plot(wr *w, const ag_bt_report *r, const int *front, int cpu)
         else
             ag__bt_rate(y, vy, sizeof vy);
         if (front[i])
-            w_printf(w, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6.5\" fill=\"none\" stroke=\"#222\"/>",
-                     cx, cy);
-        w_printf(w,
-                 "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" fill-opacity=\"0.85\">"
-                 "<title>",
-                 cx, cy, algo_colour(sw->algorithm));
+            ag__wr_printf(
+                w, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6.5\" fill=\"none\" stroke=\"#222\"/>", cx,
+                cy);
+        ag__wr_printf(w,
+                      "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" fill-opacity=\"0.85\">"
+                      "<title>",
+                      cx, cy, algo_colour(sw->algorithm));
         w_text(w, sw->label);
         if (sw->knob_name && isfinite(sw->knob)) {
-            w_puts(w, ", ");
+            ag__wr_puts(w, ", ");
             w_text(w, sw->knob_name);
-            w_printf(w, " %g", sw->knob);
+            ag__wr_printf(w, " %g", sw->knob);
         }
-        w_printf(w, ": slack %s, %s%s</title></circle>", vx, vy, front[i] ? " (frontier)" : "");
+        ag__wr_printf(w, ": slack %s, %s%s</title></circle>", vx, vy,
+                      front[i] ? " (frontier)" : "");
         if (isfinite(sw->knob))
-            w_printf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#444\">%g</text>",
-                     cx + 6, cy - 6, sw->knob);
-        w_puts(w, "\n");
+            ag__wr_printf(w, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#444\">%g</text>",
+                          cx + 6, cy - 6, sw->knob);
+        ag__wr_puts(w, "\n");
     }
-    w_puts(w, "</svg>\n");
+    ag__wr_puts(w, "</svg>\n");
 }
 
-static void pareto_section(wr *w, const ag_bt_report *r)
+static void pareto_section(ag__wr *w, const ag_bt_report *r)
 {
     int *front;
 
-    w_puts(w, "<h2>Trade-offs: the Pareto frontier of the sweep</h2>\n");
+    ag__wr_puts(w, "<h2>Trade-offs: the Pareto frontier of the sweep</h2>\n");
     if (!r->nsweep) {
-        w_puts(w, "<p class=\"note\">No knob sweep in this report: no frontier to draw.</p>\n");
+        ag__wr_puts(w,
+                    "<p class=\"note\">No knob sweep in this report: no frontier to draw.</p>\n");
         return;
     }
     if (w->rc != AG_OK)
@@ -464,14 +431,14 @@ static void pareto_section(wr *w, const ag_bt_report *r)
         return;
     }
     w->rc = ag__bt_pareto(r, front, front + r->nsweep);
-    w_printf(w,
-             "<p class=\"note\">%zu configuration%s of the recommenders' main knob (the "
-             "labels). Lower left is better; the frontier joins the points no other point "
-             "beats on both figures.</p>\n<div class=\"plots\">\n",
-             r->nsweep, r->nsweep == 1 ? "" : "s");
+    ag__wr_printf(w,
+                  "<p class=\"note\">%zu configuration%s of the recommenders' main knob (the "
+                  "labels). Lower left is better; the frontier joins the points no other point "
+                  "beats on both figures.</p>\n<div class=\"plots\">\n",
+                  r->nsweep, r->nsweep == 1 ? "" : "s");
     pareto_plot(w, r, front, 0);
     pareto_plot(w, r, front + r->nsweep, 1);
-    w_puts(w, "</div>\n");
+    ag__wr_puts(w, "</div>\n");
     ag__free(front);
 }
 
@@ -519,52 +486,59 @@ static double cy(const ag__plot_area *a, double v)
 }
 
 /* A polyline broken at gaps. */
-static void usage_line(wr *w, const ag__plot_area *a, const pt *p, size_t n)
+static void usage_line(ag__wr *w, const ag__plot_area *a, const pt *p, size_t n)
 {
     int pen = 0;
 
-    w_puts(w, "<path d=\"");
+    ag__wr_puts(w, "<path d=\"");
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(p[i].v)) {
             pen = 0;
             continue;
         }
-        w_printf(w, "%c%.1f %.1f ", pen ? 'L' : 'M', cx(a, p[i].t), cy(a, p[i].v));
+        ag__wr_printf(w, "%c%.1f %.1f ", pen ? 'L' : 'M', cx(a, p[i].t), cy(a, p[i].v));
         pen = 1;
     }
-    w_printf(w, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.2\"/>\n", USAGE_COLOUR);
+    ag__wr_printf(w, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.2\"/>\n", USAGE_COLOUR);
 }
 
 /* A step line: each value holds until the next point that differs. */
-static void step_line(wr *w, const ag__plot_area *a, const pt *p, size_t n, const char *style)
+static void step_line(ag__wr *w, const ag__plot_area *a, const pt *p, size_t n, const char *style)
 {
     double last = NAN;
     int pen = 0;
 
-    w_puts(w, "<path d=\"");
+    ag__wr_puts(w, "<path d=\"");
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(p[i].v)) {
             if (pen)
-                w_printf(w, "H%.1f ", cx(a, p[i].t));
+                ag__wr_printf(w, "H%.1f ", cx(a, p[i].t));
             pen = 0;
             continue;
         }
         if (!pen)
-            w_printf(w, "M%.1f %.1f ", cx(a, p[i].t), cy(a, p[i].v));
+            ag__wr_printf(w, "M%.1f %.1f ", cx(a, p[i].t), cy(a, p[i].v));
         else if (p[i].v != last)
-            w_printf(w, "H%.1f V%.1f ", cx(a, p[i].t), cy(a, p[i].v));
+            ag__wr_printf(w, "H%.1f V%.1f ", cx(a, p[i].t), cy(a, p[i].v));
         last = p[i].v;
         pen = 1;
     }
     if (pen)
-        w_printf(w, "H%.1f", cx(a, p[n - 1].t));
-    w_printf(w, "\" fill=\"none\" %s/>\n", style);
+        ag__wr_printf(w, "H%.1f", cx(a, p[n - 1].t));
+    ag__wr_printf(w, "\" fill=\"none\" %s/>\n", style);
 }
 
 /* The run of line k of a chart: 0 the baseline (may be NULL), then runs. */
 static const ag_bt_run *line_run(const ag_bt_report *r, size_t k)
 {
     return k == 0 ? r->baseline : &r->runs[k - 1];
+}
+
+/* The result i of line k's run, NULL when line k has none (no baseline). */
+static const ag_sim_result *line_result(const ag_bt_report *r, size_t k, size_t i)
+{
+    const ag_bt_run *run = line_run(r, k);
+    return run ? &run->results[i] : NULL;
 }
 
 /* The colour of line k: the baseline dark; a run its algorithm's colour
@@ -591,7 +565,7 @@ static const char *line_colour(const ag_bt_report *r, size_t k)
     return first ? algo_colour(algo) : more[repeats % (sizeof more / sizeof *more)];
 }
 
-static void chart(wr *w, const ag_bt_report *r, size_t i, int res)
+static void chart(ag__wr *w, const ag_bt_report *r, size_t i, int res)
 {
     pt p[MAX_POINTS];
     const ag_sim_result *usage = NULL;
@@ -605,11 +579,9 @@ static void chart(wr *w, const ag_bt_report *r, size_t i, int res)
 
     a.t_lo = a.t_hi = 0;
     for (size_t k = 0; k <= r->nruns; k++) {
-        const ag_bt_run *run = line_run(r, k);
-        const ag_sim_result *sr;
-        if (!run)
+        const ag_sim_result *sr = line_result(r, k, i);
+        if (!sr)
             continue;
-        sr = &run->results[i];
         if (sr->nchart && !usage)
             usage = sr;
         for (size_t j = 0; j < sr->nchart; j++) {
@@ -646,49 +618,45 @@ static void chart(wr *w, const ag_bt_report *r, size_t i, int res)
     a.w = CW - C_LEFT - C_RIGHT;
     a.h = CH - 36 - C_BOTTOM;
 
-    w_printf(w,
-             "<svg width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\">\n"
-             "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>"
-             "<text x=\"%d\" y=\"18\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">%s: "
-             "usage and requests</text>\n",
-             CW, a.y0 + a.h + C_BOTTOM, CW, a.y0 + a.h + C_BOTTOM, C_LEFT,
-             res == AG_CPU ? "CPU" : "Memory");
+    ag__wr_printf(w,
+                  "<svg width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" role=\"img\">\n"
+                  "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>"
+                  "<text x=\"%d\" y=\"18\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">%s: "
+                  "usage and requests</text>\n",
+                  CW, a.y0 + a.h + C_BOTTOM, CW, a.y0 + a.h + C_BOTTOM, C_LEFT,
+                  res == AG_CPU ? "CPU" : "Memory");
     legend(w, lg, nlg, C_LEFT, 36, CW - C_LEFT - C_RIGHT);
     if (w->rc == AG_OK)
         w->rc = ag__plot_axes(&w->b, &a, res);
     if (wu > a.t_lo && wu < a.t_hi) {
         double x = cx(&a, wu);
-        w_printf(w,
-                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
-                 "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" "
-                 "fill=\"#777\">warm-up ends</text>\n",
-                 x, a.y0, x, a.y0 + a.h, x + 4, a.y0 + 11);
+        ag__wr_printf(w,
+                      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
+                      "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" "
+                      "fill=\"#777\">warm-up ends</text>\n",
+                      x, a.y0, x, a.y0 + a.h, x + 4, a.y0 + 11);
     }
     if (usage) {
         np = downsample(usage->chart, usage->nchart, res, 0, p);
         usage_line(w, &a, p, np);
     }
     for (size_t k = 0; k <= r->nruns; k++) {
-        const ag_bt_run *run = line_run(r, k);
-        const ag_sim_result *sr;
-        if (!run)
-            continue;
-        sr = &run->results[i];
-        if (!sr->nchart)
+        const ag_sim_result *sr = line_result(r, k, i);
+        if (!sr || !sr->nchart)
             continue;
         np = downsample(sr->chart, sr->nchart, res, 1, p);
         snprintf(style, sizeof style, "stroke=\"%s\" stroke-width=\"%s\"%s", line_colour(r, k),
                  k == 0 ? "1.5" : "1.8", k == 0 ? " stroke-dasharray=\"5 3\"" : "");
         step_line(w, &a, p, np, style);
     }
-    w_printf(w,
-             "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
-             "stroke=\"#bbb\"/>\n</svg>\n",
-             a.x0, a.y0, a.w, a.h);
+    ag__wr_printf(w,
+                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+                  "stroke=\"#bbb\"/>\n</svg>\n",
+                  a.x0, a.y0, a.w, a.h);
 }
 
 /* One line of figures of runs[0] (against the baseline) for result i. */
-static void caption(wr *w, const ag_bt_report *r, size_t i)
+static void caption(ag__wr *w, const ag_bt_report *r, size_t i)
 {
     const ag_sim_result *res = &r->runs[0].results[i];
     const ag_sim_result *base = r->baseline ? &r->baseline->results[i] : NULL;
@@ -696,25 +664,26 @@ static void caption(wr *w, const ag_bt_report *r, size_t i)
     ag_sim_summary sum;
 
     ag_sim_summarize(&res->m, &sum);
-    w_printf(w, "<p class=\"cap\">%zu replica%s", res->wc->n, res->wc->n == 1 ? "" : "s");
+    ag__wr_printf(w, "<p class=\"cap\">%zu replica%s", res->wc->n, res->wc->n == 1 ? "" : "s");
     for (int k = 0; k < AG_NRES; k++) {
         double to = ag__bt_mean(r, i, &res->m, k);
         double from = base ? ag__bt_mean(r, i, &base->m, k) : NAN;
         ag__bt_requests(k, from, to, base != NULL, "\xe2\x86\x92", q, sizeof q);
-        w_printf(w, " \xc2\xb7 %s requested %s", k == AG_CPU ? "CPU" : "memory", q);
+        ag__wr_printf(w, " \xc2\xb7 %s requested %s", k == AG_CPU ? "CPU" : "memory", q);
         if (base)
-            w_printf(w, " (%s)", ag__bt_change(k, from, to, d, sizeof d));
+            ag__wr_printf(w, " (%s)", ag__bt_change(k, from, to, d, sizeof d));
     }
-    w_printf(w,
-             " \xc2\xb7 %llu OOM kill%s \xc2\xb7 %llu memory-at-risk interval%s \xc2\xb7 %llu "
-             "eviction%s, %llu restart%s \xc2\xb7 throttled %s of CPU demand \xc2\xb7 slack: "
-             "CPU %s, memory %s</p>\n",
-             (unsigned long long)res->m.ooms, res->m.ooms == 1 ? "" : "s",
-             (unsigned long long)res->m.mem_at_risk, res->m.mem_at_risk == 1 ? "" : "s",
-             (unsigned long long)res->m.evictions, res->m.evictions == 1 ? "" : "s",
-             (unsigned long long)res->m.restarts, res->m.restarts == 1 ? "" : "s",
-             ag__bt_pct(sum.cpu_throttled_share, t, sizeof t),
-             ag__bt_pct(sum.cpu_slack, cs, sizeof cs), ag__bt_pct(sum.mem_slack, ms, sizeof ms));
+    ag__wr_printf(w,
+                  " \xc2\xb7 %llu OOM kill%s \xc2\xb7 %llu memory-at-risk interval%s \xc2\xb7 %llu "
+                  "eviction%s, %llu restart%s \xc2\xb7 throttled %s of CPU demand \xc2\xb7 slack: "
+                  "CPU %s, memory %s</p>\n",
+                  (unsigned long long)res->m.ooms, res->m.ooms == 1 ? "" : "s",
+                  (unsigned long long)res->m.mem_at_risk, res->m.mem_at_risk == 1 ? "" : "s",
+                  (unsigned long long)res->m.evictions, res->m.evictions == 1 ? "" : "s",
+                  (unsigned long long)res->m.restarts, res->m.restarts == 1 ? "" : "s",
+                  ag__bt_pct(sum.cpu_throttled_share, t, sizeof t),
+                  ag__bt_pct(sum.cpu_slack, cs, sizeof cs),
+                  ag__bt_pct(sum.mem_slack, ms, sizeof ms));
 }
 
 /* The size of result i's baseline request: its shares of the total CPU
@@ -728,15 +697,15 @@ static double weight(const ag_bt_report *r, size_t i, double cpu_total, double m
            (mem_total > 0 ? m->mem_requested / mem_total : 0);
 }
 
-static void workloads_section(wr *w, const ag_bt_report *r)
+static void workloads_section(ag__wr *w, const ag_bt_report *r)
 {
     const ag_bt_run *ref;
     size_t n = r->runs[0].n, top[MAX_CHARTS], ntop = 0;
     double ct = 0, mt = 0, sc[MAX_CHARTS];
 
-    w_puts(w, "<h2>Workload-containers</h2>\n");
+    ag__wr_puts(w, "<h2>Workload-containers</h2>\n");
     if (!n) {
-        w_puts(w, "<p class=\"note\">No workload-containers were replayed.</p>\n");
+        ag__wr_puts(w, "<p class=\"note\">No workload-containers were replayed.</p>\n");
         return;
     }
     ref = r->baseline ? r->baseline : &r->runs[0];
@@ -760,40 +729,40 @@ static void workloads_section(wr *w, const ag_bt_report *r)
         sc[at] = v;
     }
     if (ntop < n)
-        w_printf(w,
-                 "<p class=\"note\">The %zu with the largest %srequest (their shares of the "
-                 "CPU and of the memory requested, added) of %zu; %zu left out (the table "
-                 "and json reports list them all).</p>\n",
-                 ntop, r->baseline ? "baseline " : "", n, n - ntop);
-    w_puts(w, "<p class=\"note\">Usage: the highest replica at each point. Requests: each "
-              "run's, of the first live replica, as steps. Lines of more than 600 points are "
-              "cut into 600 buckets, each drawn at its highest value.</p>\n");
+        ag__wr_printf(w,
+                      "<p class=\"note\">The %zu with the largest %srequest (their shares of the "
+                      "CPU and of the memory requested, added) of %zu; %zu left out (the table "
+                      "and json reports list them all).</p>\n",
+                      ntop, r->baseline ? "baseline " : "", n, n - ntop);
+    ag__wr_puts(w, "<p class=\"note\">Usage: the highest replica at each point. Requests: each "
+                   "run's, of the first live replica, as steps. Lines of more than 600 points are "
+                   "cut into 600 buckets, each drawn at its highest value.</p>\n");
     for (size_t k = 0; k < ntop && w->rc == AG_OK; k++) {
         size_t i = top[k];
         const ag_wcontainer *wc = r->runs[0].results[i].wc;
         int charted = 0;
-        w_puts(w, "<section>\n<h3>");
+        ag__wr_puts(w, "<section>\n<h3>");
         w_text(w, wc->ns);
-        w_puts(w, " / ");
+        ag__wr_puts(w, " / ");
         if (wc->kind && *wc->kind) {
             w_text(w, wc->kind);
-            w_puts(w, " ");
+            ag__wr_puts(w, " ");
         }
         w_text(w, wc->name);
-        w_puts(w, " \xc2\xb7 ");
+        ag__wr_puts(w, " \xc2\xb7 ");
         w_text(w, wc->container);
-        w_puts(w, "</h3>\n");
+        ag__wr_puts(w, "</h3>\n");
         caption(w, r, i);
         for (size_t j = 0; j <= r->nruns && !charted; j++)
             charted = line_run(r, j) && line_run(r, j)->results[i].nchart > 0;
         if (!charted) {
-            w_puts(w, "<p class=\"note\">No chart points were recorded.</p>\n");
+            ag__wr_puts(w, "<p class=\"note\">No chart points were recorded.</p>\n");
         } else {
             chart(w, r, i, AG_CPU);
             chart(w, r, i, AG_MEMORY);
         }
-        w_puts(w, "</section>\n");
-        w_flush(w, AG__REP_CHUNK);
+        ag__wr_puts(w, "</section>\n");
+        ag__wr_flush(w, AG__REP_CHUNK);
     }
 }
 
@@ -818,7 +787,7 @@ static const char css[] =
 
 ag_err ag_report_backtest_html(FILE *f, const ag_bt_report *r)
 {
-    wr w = {f, {0}, AG_OK};
+    ag__wr w;
     size_t n;
     ag_err rc;
 
@@ -828,47 +797,41 @@ ag_err ag_report_backtest_html(FILE *f, const ag_bt_report *r)
     if (rc != AG_OK)
         return rc;
     n = r->nruns ? r->runs[0].n : 0;
-    ag__buf_init(&w.b, AG__REP_CHUNK * 16);
-    w_puts(&w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-               "<title>augur backtest");
+    ag__wr_init(&w, f);
+    ag__wr_puts(&w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                    "<title>augur backtest");
     if (r->nruns) {
-        w_puts(&w, ": ");
+        ag__wr_puts(&w, ": ");
         w_text(&w, r->runs[0].label);
     }
-    w_printf(&w, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>augur backtest", css);
+    ag__wr_printf(&w, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>augur backtest", css);
     if (r->nruns) {
-        w_puts(&w, ": ");
+        ag__wr_puts(&w, ": ");
         w_text(&w, r->runs[0].label);
     }
-    w_puts(&w, "</h1>\n<p class=\"desc\">");
+    ag__wr_puts(&w, "</h1>\n<p class=\"desc\">");
     w_escaped(&w, window_desc, r);
-    w_puts(&w, "</p>\n");
+    ag__wr_puts(&w, "</p>\n");
     if (!r->nruns) {
-        w_puts(&w, "<p class=\"lead\">No runs to report.</p>\n</body>\n</html>\n");
+        ag__wr_puts(&w, "<p class=\"lead\">No runs to report.</p>\n</body>\n</html>\n");
         goto out;
     }
-    w_puts(&w, "<p class=\"desc\">Run: ");
+    ag__wr_puts(&w, "<p class=\"desc\">Run: ");
     w_escaped(&w, run_desc, &r->runs[0]);
     if (r->baseline) {
-        w_puts(&w, ", against the baseline ");
+        ag__wr_puts(&w, ", against the baseline ");
         w_escaped(&w, run_desc, r->baseline);
     }
-    w_printf(&w, "; %zu workload-container%s.</p>\n<p class=\"lead\">", n, n == 1 ? "" : "s");
+    ag__wr_printf(&w, "; %zu workload-container%s.</p>\n<p class=\"lead\">", n, n == 1 ? "" : "s");
     w_escaped(&w, sentence, r);
-    w_puts(&w, "</p>\n");
+    ag__wr_puts(&w, "</p>\n");
     compare_table(&w, r);
     pareto_section(&w, r);
     workloads_section(&w, r);
-    w_puts(&w, "<p class=\"note\">Made by augur backtest. Requested: the mean request of all "
-               "live replicas over each workload-container's time after its warm-up. "
-               "Definitions of every figure: docs/backtest.md.</p>\n</body>\n</html>\n");
+    ag__wr_puts(&w, "<p class=\"note\">Made by augur backtest. Requested: the mean request of all "
+                    "live replicas over each workload-container's time after its warm-up. "
+                    "Definitions of every figure: docs/backtest.md.</p>\n</body>\n</html>\n");
 out:
-    rc = w.rc;
-    if (rc == AG_OK)
-        rc = ag__rep_flush(f, &w.b, 0);
-    if (rc == AG_OK && (fflush(f) != 0 || ferror(f)))
-        rc = AG_EIO;
-    ag__buf_free(&w.b);
-    return rc;
+    return ag__wr_close(&w);
 }

@@ -1,6 +1,7 @@
 /*
  * report/report_int.h - what the report writers (report.c, table.c,
- * yaml.c) share: rounding, value access, status names and buffered output.
+ * yaml.c, the backtest report) share: rounding, value access, status
+ * names and buffered output.
  *
  * Every number shown is rounded once, here, before any formatting: CPU up
  * to whole millicores, memory up to whole bytes. json, csv and the table
@@ -56,6 +57,36 @@ char *ag__rep_quantity(int r, double v, char *buf, size_t len);
 
 ag_err ag__rep_table(FILE *f, const ag_report_item *items, size_t n, const ag_report_opts *o);
 ag_err ag__rep_yaml(FILE *f, const ag_report_item *items, size_t n, const ag_report_opts *o);
+
+/* Display width of s in columns: UTF-8 continuation bytes take none. */
+size_t ag__rep_text_width(const char *s);
+
+/* ---- buffered output with a sticky error (writer.c), the writer of
+ * backtest.c and backtest_html.c ---- */
+
+/* Text is built in b and written to f; rc is the first failure, after
+ * which every call does nothing. The caller owns the struct (usually on
+ * its stack) and f; b belongs to it between ag__wr_init() and
+ * ag__wr_close(). */
+typedef struct ag__wr {
+    FILE *f;
+    ag_buf b;
+    ag_err rc;
+} ag__wr;
+
+/* Starts w on f: rc AG_OK, an empty buffer capped at 16 chunks. */
+void ag__wr_init(ag__wr *w, FILE *f);
+/* Appends the formatted text (rc AG_ETOOBIG / AG_ENOMEM on failure). */
+void ag__wr_printf(ag__wr *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s. */
+void ag__wr_puts(ag__wr *w, const char *s);
+/* Writes the buffer to f when it holds at least min bytes (0 = always);
+ * rc AG_EIO when the write fails. */
+void ag__wr_flush(ag__wr *w, size_t min);
+/* Writes what is left (unless rc already holds a failure), flushes f and
+ * frees the buffer. Returns rc: AG_OK, the first failure, or AG_EIO when
+ * writing or flushing f failed. f stays open (the caller's). */
+ag_err ag__wr_close(ag__wr *w);
 
 /* ---- plot helpers of plot.c, shared with the backtest page ---- */
 

@@ -173,12 +173,11 @@ static void play(ag__sim *s, ag__replica *rp, int i, int64_t t, double cpu, doub
 
     if (up < 0)
         up = 0;
-    if (cnt)
+    if (cnt) {
         m->container_seconds += dt;
-    if (cnt)
         m->intervals++;
-    if (cnt)
         m->down_seconds += down;
+    }
     if (isfinite(cpu)) {
         double lim = isfinite(rp->lim[AG_CPU]) ? rp->lim[AG_CPU] : INFINITY;
         double req = isfinite(rp->req[AG_CPU]) ? rp->req[AG_CPU] : 0;

@@ -7,10 +7,14 @@
  * memory resource with no data and a CPU resource with too little; a
  * bare Pod; a container name that needs escaping in JSON and YAML; a
  * CronJob (patched through its job template) and a CronJob-less Job.
+ *
+ * Also the small validating JSON parser test_report.c and
+ * test_backtest.c check their JSON output with.
  */
 #ifndef AG_REPORT_FIXTURE_H
 #define AG_REPORT_FIXTURE_H
 
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
 #include "augur/report.h"
@@ -101,6 +105,135 @@ static inline void fx_init(fixture *fx)
         fx->items[i].wc = &fx->wc[i];
         fx->items[i].rec.confidence_days = NAN;
     }
+}
+
+/* ---- a small validating JSON parser (RFC 8259 grammar) ----
+ *
+ * For test_report.c and test_backtest.c. Each js_ function takes a
+ * pointer into a NUL-terminated text (the caller's) and returns the
+ * pointer just past what it read, into the same text, or NULL when that
+ * is not valid JSON. */
+
+/* Past any JSON white space (never NULL). */
+static inline const char *js_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+        p++;
+    return p;
+}
+
+static inline const char *js_value(const char *p, int depth);
+
+/* Past one string literal, quotes included. */
+static inline const char *js_string(const char *p)
+{
+    if (*p++ != '"')
+        return NULL;
+    while (*p && *p != '"') {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)p[i]))
+                        return NULL;
+                p += 4;
+            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
+                return NULL;
+            }
+        }
+        p++;
+    }
+    return *p == '"' ? p + 1 : NULL;
+}
+
+/* Past one number. */
+static inline const char *js_number(const char *p)
+{
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (*p >= '1' && *p <= '9')
+        while (isdigit((unsigned char)*p))
+            p++;
+    else
+        return NULL;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return NULL;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return NULL;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return p;
+}
+
+/* Past the members of the object (object 1) or the elements of the
+ * array that *p opens, through close. */
+static inline const char *js_items(const char *p, char close, int object, int depth)
+{
+    p = js_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (object) {
+            p = js_string(js_ws(p));
+            if (!p || *(p = js_ws(p)) != ':')
+                return NULL;
+            p++;
+        }
+        p = js_value(p, depth + 1);
+        if (!p)
+            return NULL;
+        p = js_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+    }
+}
+
+/* Past one value, leading white space included, nested at most 64 deep. */
+static inline const char *js_value(const char *p, int depth)
+{
+    if (depth > 64)
+        return NULL;
+    p = js_ws(p);
+    switch (*p) {
+    case '{':
+        return js_items(p, '}', 1, depth);
+    case '[':
+        return js_items(p, ']', 0, depth);
+    case '"':
+        return js_string(p);
+    case 't':
+        return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+        return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+        return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:
+        return js_number(p);
+    }
+}
+
+/* 1 when s (the caller's) is exactly one JSON value, white space aside;
+ * 0 otherwise. */
+static inline int json_valid(const char *s)
+{
+    const char *p = js_value(s, 0);
+    return p && *js_ws(p) == '\0';
 }
 
 #endif

@@ -4,12 +4,12 @@
  * workload-containers, a baseline, three runs and a knob sweep.
  *
  * table: the figures worked out by hand below (mean requests, changes,
- * counts, the sentence); json: valid (a small validating parser), the
- * numbers in place, NaN as null, the Pareto flags those of a dominance
- * check done here; html: balanced tags, one <svg> per chart and the two
- * frontier plots, hostile names escaped, no scripts or links, lines
- * downsampled; empty reports, bad arguments, write errors and
- * out-of-memory.
+ * counts, the sentence); json: valid (the small validating parser of
+ * report_fixture.h), the numbers in place, NaN as null, the Pareto flags
+ * those of a dominance check done here; html: balanced tags, one <svg>
+ * per chart and the two frontier plots, hostile names escaped, no
+ * scripts or links, lines downsampled; empty reports, bad arguments,
+ * write errors and out-of-memory.
  *
  * Run with an argument (table, json or html) it prints the report of the
  * fixture to stdout instead: tests/report/test_backtest_json.sh reads
@@ -27,18 +27,16 @@
  *   Total: 3.5 -> 1.95 cores (1.55 less), 7 -> 4.5 GiB (2.5 less).
  *   krr requests no memory: its memory slack is undefined (null, "-").
  */
-#include <ctype.h>
 #include <math.h>
 #include "ag_test.h"
 #include "augur/report.h"
 #include "augur/sim.h"
+#include "report_fixture.h" /* json_valid(), MI, GI */
 #include "util/alloc.h"
 
 #define T0 1709251200000LL /* 2024-03-01T00:00:00Z */
 #define DAY 86400000LL
 #define SECS 604800.0 /* 7 days */
-#define GI 1073741824.0
-#define MI 1048576.0
 #define NW 2
 #define NRUN 3
 #define NSWEEP 7
@@ -320,122 +318,6 @@ static char *pct(double v, char *buf, size_t len)
     else
         snprintf(buf, len, "%.1f%%", v * 100);
     return buf;
-}
-
-/* ---- a small validating JSON parser (RFC 8259 grammar) ---- */
-
-static const char *js_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
-        p++;
-    return p;
-}
-
-static const char *js_value(const char *p, int depth);
-
-static const char *js_string(const char *p)
-{
-    if (*p++ != '"')
-        return NULL;
-    while (*p && *p != '"') {
-        if ((unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\') {
-            p++;
-            if (*p == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (!isxdigit((unsigned char)p[i]))
-                        return NULL;
-                p += 4;
-            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
-                return NULL;
-            }
-        }
-        p++;
-    }
-    return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *js_number(const char *p)
-{
-    if (*p == '-')
-        p++;
-    if (*p == '0')
-        p++;
-    else if (*p >= '1' && *p <= '9')
-        while (isdigit((unsigned char)*p))
-            p++;
-    else
-        return NULL;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return NULL;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!isdigit((unsigned char)*p))
-            return NULL;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    return p;
-}
-
-static const char *js_items(const char *p, char close, int object, int depth)
-{
-    p = js_ws(p + 1);
-    if (*p == close)
-        return p + 1;
-    for (;;) {
-        if (object) {
-            p = js_string(js_ws(p));
-            if (!p || *(p = js_ws(p)) != ':')
-                return NULL;
-            p++;
-        }
-        p = js_value(p, depth + 1);
-        if (!p)
-            return NULL;
-        p = js_ws(p);
-        if (*p == close)
-            return p + 1;
-        if (*p++ != ',')
-            return NULL;
-    }
-}
-
-static const char *js_value(const char *p, int depth)
-{
-    if (depth > 64)
-        return NULL;
-    p = js_ws(p);
-    switch (*p) {
-    case '{':
-        return js_items(p, '}', 1, depth);
-    case '[':
-        return js_items(p, ']', 0, depth);
-    case '"':
-        return js_string(p);
-    case 't':
-        return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
-    case 'f':
-        return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
-    case 'n':
-        return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
-    default:
-        return js_number(p);
-    }
-}
-
-static int json_valid(const char *s)
-{
-    const char *p = js_value(s, 0);
-    return p && *js_ws(p) == '\0';
 }
 
 /* The text after the n-th (0-based) occurrence of "key": in s, or NULL. */

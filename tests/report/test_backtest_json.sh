@@ -8,24 +8,10 @@
 # name read back intact, nothing to fetch. Skips (77) without python3.
 set -u
 
-src=${AG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${AG_BINARY_DIR:-$src/build}
-emit="$bin/report_test_backtest"
-py=$(command -v python3 || true)
-if [ -z "$py" ]; then
-    echo "skip: python3 is absent"
-    exit 77
-fi
-if [ ! -x "$emit" ]; then
-    echo "FAIL: $emit was not built"
-    exit 1
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$emit" json >"$tmp/out.json" && "$emit" html >"$tmp/out.html" || {
-    echo "FAIL: $emit exited with an error"
-    exit 1
-}
+SRC=${AG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+AG_NO_DEMO=1
+. "$SRC/tests/lib/common.sh"
+python_emit report_test_backtest json html
 
 "$py" - "$tmp/out.json" "$tmp/out.html" <<'EOF'
 import html.parser, json, math, sys

@@ -6,24 +6,10 @@
 # fields per row. Skips (77) without python3.
 set -u
 
-src=${AG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-bin=${AG_BINARY_DIR:-$src/build}
-emit="$bin/report_test_emit_yaml"
-py=$(command -v python3 || true)
-if [ -z "$py" ]; then
-    echo "skip: python3 is absent"
-    exit 77
-fi
-if [ ! -x "$emit" ]; then
-    echo "FAIL: $emit was not built"
-    exit 1
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-"$emit" json >"$tmp/out.json" && "$emit" csv >"$tmp/out.csv" || {
-    echo "FAIL: $emit exited with an error"
-    exit 1
-}
+SRC=${AG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+AG_NO_DEMO=1
+. "$SRC/tests/lib/common.sh"
+python_emit report_test_emit_yaml json csv
 
 "$py" - "$tmp/out.json" "$tmp/out.csv" <<'EOF'
 import csv, json, sys

@@ -1,11 +1,11 @@
 /*
  * tests/report/test_report.c - the four report formats on hand-made
  * recommendations (report_fixture.h): exact golden output for small and
- * full cases, JSON validity (a small validating parser), YAML that
- * libyaml parses, totals arithmetic, json/table rounding agreement,
- * quoting of hostile names, colour, write errors and out-of-memory.
+ * full cases, JSON validity (the small validating parser, also in
+ * report_fixture.h), YAML that libyaml parses, totals arithmetic,
+ * json/table rounding agreement, quoting of hostile names, colour, write
+ * errors and out-of-memory.
  */
-#include <ctype.h>
 #include <math.h>
 #include <yaml.h>
 #include "ag_test.h"
@@ -34,122 +34,6 @@ static char *render_ok(ag_format fmt, const ag_report_item *items, size_t n, int
     char *s = render(fmt, items, n, color, &rc);
     assert_int_equal(rc, AG_OK);
     return s;
-}
-
-/* ---- a small validating JSON parser (RFC 8259 grammar) ---- */
-
-static const char *js_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
-        p++;
-    return p;
-}
-
-static const char *js_value(const char *p, int depth);
-
-static const char *js_string(const char *p)
-{
-    if (*p++ != '"')
-        return NULL;
-    while (*p && *p != '"') {
-        if ((unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\') {
-            p++;
-            if (*p == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (!isxdigit((unsigned char)p[i]))
-                        return NULL;
-                p += 4;
-            } else if (!strchr("\"\\/bfnrt", *p) || !*p) {
-                return NULL;
-            }
-        }
-        p++;
-    }
-    return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *js_number(const char *p)
-{
-    if (*p == '-')
-        p++;
-    if (*p == '0')
-        p++;
-    else if (*p >= '1' && *p <= '9')
-        while (isdigit((unsigned char)*p))
-            p++;
-    else
-        return NULL;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return NULL;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!isdigit((unsigned char)*p))
-            return NULL;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    return p;
-}
-
-static const char *js_items(const char *p, char close, int object, int depth)
-{
-    p = js_ws(p + 1);
-    if (*p == close)
-        return p + 1;
-    for (;;) {
-        if (object) {
-            p = js_string(js_ws(p));
-            if (!p || *(p = js_ws(p)) != ':')
-                return NULL;
-            p++;
-        }
-        p = js_value(p, depth + 1);
-        if (!p)
-            return NULL;
-        p = js_ws(p);
-        if (*p == close)
-            return p + 1;
-        if (*p++ != ',')
-            return NULL;
-    }
-}
-
-static const char *js_value(const char *p, int depth)
-{
-    if (depth > 64)
-        return NULL;
-    p = js_ws(p);
-    switch (*p) {
-    case '{':
-        return js_items(p, '}', 1, depth);
-    case '[':
-        return js_items(p, ']', 0, depth);
-    case '"':
-        return js_string(p);
-    case 't':
-        return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
-    case 'f':
-        return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
-    case 'n':
-        return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
-    default:
-        return js_number(p);
-    }
-}
-
-static int json_valid(const char *s)
-{
-    const char *p = js_value(s, 0);
-    return p && *js_ws(p) == '\0';
 }
 
 /* Number of YAML documents libyaml reads from s, -1 on a parse error. */
