@@ -1,7 +1,9 @@
 /*
  * fuzz/fuzz_small_parsers.c - the small text parsers behind CLI flags and
  * config values: times, durations, Kubernetes quantities, label selectors
- * and recommender parameters. The first byte picks the parser.
+ * recommender parameters (the vpa/krr ones and the online recommenders'),
+ * and the backtest's names (kinds, policies, modes, limit policies). The
+ * first byte picks the parser.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0';
-    switch (data[0] % 6) {
+    switch (data[0] % 8) {
     case 0:
         if (ag_time_parse(s, &ms) == AG_OK)
             ag_time_format(ms, buf, sizeof buf);
@@ -57,6 +59,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ag_format f;
         ag_algorithm_parse(s, &a);
         ag_format_parse(s, &f);
+        break;
+    }
+    case 6: {
+        /* "name=value" for the online recommenders, then one replay knob */
+        ag_online_params op;
+        char *eq = strchr(s, '=');
+        ag_online_params_default(&op, (ag_online_kind)(size % AG_ONLINE_NKINDS));
+        if (eq) {
+            *eq = '\0';
+            ag_online_params_set(&op, s, eq + 1, &ei);
+            ag_online_knob_set(&op, strtod(eq + 1, NULL));
+        }
+        break;
+    }
+    case 7: {
+        ag_online_kind k;
+        ag_augur_policy pol;
+        ag_update_mode m;
+        ag_limit_policy l;
+        ag_online_kind_parse(s, &k);
+        ag_augur_policy_parse(s, &pol);
+        ag_update_mode_parse(s, &m);
+        ag_limit_policy_parse(s, &l);
         break;
     }
     }
