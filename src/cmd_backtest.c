@@ -416,10 +416,16 @@ int cmd_backtest(int argc, char **argv)
         compare_list(&cli, first, cmp, &ncmp, cmpbuf, sizeof cmpbuf) != 0)
         goto out;
     nruns = 1;
-    for (size_t i = 0; i < ncmp; i++, nruns++)
+    for (size_t i = 0; i < ncmp; i++) {
+        int dup = 0;
         if (parse_spec(&cli, cmp[i], &runs[nruns].p, runs[nruns].label, sizeof runs[nruns].label,
                        runs[nruns].policy_name, sizeof runs[nruns].policy_name) != 0)
             goto out;
+        for (size_t k = 0; k < nruns; k++)
+            dup |= !strcmp(runs[k].label, runs[nruns].label); /* "augur" = "augur:stable" */
+        if (!dup)
+            nruns++;
+    }
 
     ret = AG_EXIT_RUNTIME;
     history = cli.history_set ? cli.params.history_ms : 30 * DAY_MS;
