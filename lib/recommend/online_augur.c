@@ -45,6 +45,8 @@ typedef struct level_ring {
     size_t nbuf, seen;
     int64_t last_done; /* last finished cell; INT64_MIN = none */
     double max_level;  /* highest level ever (fallback) */
+    double ring_peak;  /* ring_max(all) as of cell peak_at (a cache) */
+    int64_t peak_at;
 } level_ring;
 
 typedef struct augur_state {
@@ -178,7 +180,8 @@ static ag_err augur_init(ag_online *r)
             return AG_ENOMEM; /* augur_clear() frees the rest */
         for (size_t i = 0; i < n; i++)
             l->cell[i] = INT64_MIN;
-        l->cur = l->last_done = INT64_MIN;
+        l->cur = l->last_done = l->peak_at = INT64_MIN;
+        l->ring_peak = NAN;
         s->prev_target[res] = NAN;
     }
     s->nheld = (size_t)(a->hold_ms / a->fc_step_ms);
@@ -465,7 +468,12 @@ static void recommend_res(const ag_online *r, augur_state *s, int res, int64_t n
     if (res == AG_MEMORY) {
         /* never below a peak seen in the forecast history: that would be
          * an OOM kill already known */
-        double seen = ring_max(l, 0);
+        double seen;
+        if (l->peak_at != l->last_done) { /* changes once an hour */
+            s->lv[res].ring_peak = ring_max(l, 0);
+            s->lv[res].peak_at = l->last_done;
+        }
+        seen = l->ring_peak;
         lim = isfinite(lim) ? lim : t;
         if (isfinite(seen) && lim < seen)
             lim = seen;
