@@ -106,6 +106,12 @@ check '[ $rc -eq 1 ] && grep -q "cpu" "$T/err"' "bad synthetic spec: $(cat "$T/e
 check '[ $rc -eq 1 ] && grep -q "missing.om" "$T/err"' "missing file: $(cat "$T/err")"
 "$AUGUR" backtest "${INPUTS[@]}" --html /nonexistent/dir/r.html >/dev/null 2>"$T/err"; rc=$?
 check '[ $rc -eq 1 ] && grep -q "r.html" "$T/err"' "unwritable --html: $(cat "$T/err")"
+# a malformed line is reported as file:line and skipped; the replay goes on
+{ head -2000 "${DEMO[0]}"; echo 'container_memory_working_set_bytes{namespace="x",pod="p",container="c"} 12abc 1709251200'; } > "$T/bad.om"
+"$AUGUR" backtest -q --input "$T/bad.om" --compare none -o json > "$T/bad.json" 2>"$T/err"; rc=$?
+check '[ $rc -eq 0 ] && grep -q "bad.om:2001" "$T/err"' "malformed line reported with file:line: $(cat "$T/err")"
+check 'python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$T/bad.json"' "report still written after a malformed line"
+
 "$AUGUR" backtest --help > "$T/help"; rc=$?
 check '[ $rc -eq 0 ] && grep -q -- "--emit-decisions" "$T/help" && grep -q -- "--augur-cpu-risk" "$T/help"' "--help"
 
