@@ -1,0 +1,110 @@
+/*
+ * augur/serve.h - what the daemon (`augur serve`) publishes, and how its
+ * parts see it.
+ *
+ * The loop (lib/serve) computes, every interval, an immutable **view**:
+ * the recommendations and forecasts of every workload-container, already
+ * rendered where a consumer needs bytes (the JSON of `augur recommend -o
+ * json`), plus the daemon's own health. It swaps the new view in with
+ * ag_serve_publish(); readers (the HTTP API, /metrics, the web page, the
+ * Kubernetes writer) take a reference with ag_serve_acquire() and give it
+ * back with ag_serve_release(), so a slow reader never blocks the loop and
+ * never sees half a view. Thread-safe.
+ */
+#ifndef AUGUR_SERVE_H
+#define AUGUR_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "augur/err.h"
+#include "augur/recommend.h"
+#include "augur/series.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AG_VIEW_NAME 254 /* DNS-1123 subdomain names are at most 253 */
+
+/* One workload-container's recommendation. */
+typedef struct ag_view_rec {
+    char ns[AG_VIEW_NAME], kind[64], name[AG_VIEW_NAME], container[AG_VIEW_NAME];
+    int pods;
+    double request[AG_NRES], limit[AG_NRES]; /* current, NAN unknown */
+    ag_rec rec;                              /* target/lower/upper/uncapped/limit, status */
+    const char *algorithm;                   /* static string: "vpa", "krr", ... */
+} ag_view_rec;
+
+#define AG_VIEW_MAXQ 8
+
+/* One forecast of one resource of a workload-container. */
+typedef struct ag_view_fc {
+    char ns[AG_VIEW_NAME], kind[64], name[AG_VIEW_NAME], container[AG_VIEW_NAME];
+    int resource;            /* AG_CPU (cores) or AG_MEMORY (bytes) */
+    int64_t t0_ms, step_ms;  /* time of the first step, spacing */
+    size_t horizon, nq;
+    double quantiles[AG_VIEW_MAXQ];
+    double *q;               /* [nq * horizon], q[k * horizon + h]; owned by the view */
+    double *history;         /* [nhist] recent usage at step_ms before t0 (for charts); owned */
+    size_t nhist;
+    char model[32];
+} ag_view_fc;
+
+/* The daemon's own health, as /metrics and /readyz report it. */
+typedef struct ag_health {
+    int64_t started_ms;
+    int64_t last_success_ms;   /* end of the last loop that published; 0 = never */
+    int64_t last_attempt_ms;
+    double last_loop_seconds;  /* wall time of the last loop */
+    uint64_t loops, loop_failures;
+    uint64_t fetch_errors;     /* Prometheus fetches that failed */
+    uint64_t series_tracked;   /* container series in the store */
+    uint64_t samples_ingested; /* since start */
+    int ready;                 /* a view has been published and the last fetch is recent */
+    char last_error[256];      /* "" when the last loop succeeded */
+} ag_health;
+
+/* An immutable snapshot. Everything in it is owned by the view. */
+typedef struct ag_view {
+    int64_t computed_ms;       /* when the loop built it */
+    int64_t data_end_ms;       /* end of the data window it used */
+    const char *algorithm;     /* "vpa", "krr" */
+    ag_view_rec *recs;
+    size_t nrecs;
+    ag_view_fc *fcs;
+    size_t nfcs;
+    char *recs_json;           /* `augur recommend -o json` of all recs (NUL-terminated) */
+    size_t recs_json_len;
+    ag_health health;          /* as of computed_ms */
+} ag_view;
+
+/* Frees a view and everything it owns. NULL is a no-op. (Only the
+ * publisher calls this; readers use ag_serve_release().) */
+void ag_view_free(ag_view *v);
+
+/* The shared slot between the loop and its readers. */
+typedef struct ag_serve ag_serve;
+
+/* Returns a new slot holding no view, or NULL when out of memory. */
+ag_serve *ag_serve_new(void);
+/* Frees the slot and the view it holds. Readers must be gone. */
+void ag_serve_free(ag_serve *s);
+
+/* Publishes v (ownership passes to the slot). The previous view is freed
+ * once its last reader releases it. */
+void ag_serve_publish(ag_serve *s, ag_view *v);
+/* The current view with a reference taken, or NULL when none was
+ * published yet. Borrowed until ag_serve_release(). */
+const ag_view *ag_serve_acquire(ag_serve *s);
+void ag_serve_release(ag_serve *s, const ag_view *v);
+
+/* The live health (updated by the loop between views, e.g. a failed fetch
+ * while the last good view stays published). Copies it into *out. */
+void ag_serve_health(ag_serve *s, ag_health *out);
+/* Replaces the live health (the loop's call). */
+void ag_serve_set_health(ag_serve *s, const ag_health *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,129 @@
+/*
+ * serve/slot.c - the slot between the daemon's loop and its readers: the
+ * current view behind a mutex with reference counts, so publishing never
+ * waits for a reader and a reader never sees half a view.
+ */
+#include <pthread.h>
+#include <string.h>
+#include "augur/serve.h"
+#include "util/alloc.h"
+
+/* A published view with its reference count. The view is the first
+ * member, so a reader's pointer finds its holder. */
+typedef struct held {
+    ag_view v;
+    int refs;     /* readers + 1 while current */
+} held;
+
+struct ag_serve {
+    pthread_mutex_t mu;
+    held *cur;
+    ag_health health;
+};
+
+/* Frees what a view owns, not the view itself. */
+static void view_clear(ag_view *v)
+{
+    for (size_t i = 0; i < v->nfcs; i++) {
+        ag__free(v->fcs[i].q);
+        ag__free(v->fcs[i].history);
+    }
+    ag__free(v->fcs);
+    ag__free(v->recs);
+    ag__free(v->recs_json);
+}
+
+void ag_view_free(ag_view *v)
+{
+    if (!v)
+        return;
+    view_clear(v);
+    ag__free(v);
+}
+
+ag_serve *ag_serve_new(void)
+{
+    ag_serve *s = ag__calloc(1, sizeof *s);
+
+    if (!s)
+        return NULL;
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        ag__free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void unref(held *h)
+{
+    if (h && --h->refs == 0) {
+        view_clear(&h->v);
+        ag__free(h);
+    }
+}
+
+void ag_serve_free(ag_serve *s)
+{
+    if (!s)
+        return;
+    unref(s->cur);
+    pthread_mutex_destroy(&s->mu);
+    ag__free(s);
+}
+
+void ag_serve_publish(ag_serve *s, ag_view *v)
+{
+    held *h, *old;
+
+    if (!v)
+        return;
+    h = ag__malloc(sizeof *h);
+    if (!h) {
+        ag_view_free(v); /* out of memory: the previous view stays */
+        return;
+    }
+    h->v = *v;
+    h->refs = 1;
+    ag__free(v); /* its contents moved into h */
+    pthread_mutex_lock(&s->mu);
+    old = s->cur;
+    s->cur = h;
+    unref(old);
+    pthread_mutex_unlock(&s->mu);
+}
+
+const ag_view *ag_serve_acquire(ag_serve *s)
+{
+    const ag_view *v = NULL;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->cur) {
+        s->cur->refs++;
+        v = &s->cur->v;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+void ag_serve_release(ag_serve *s, const ag_view *v)
+{
+    if (!v)
+        return;
+    pthread_mutex_lock(&s->mu);
+    unref((held *)(void *)v);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ag_serve_health(ag_serve *s, ag_health *out)
+{
+    pthread_mutex_lock(&s->mu);
+    *out = s->health;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ag_serve_set_health(ag_serve *s, const ag_health *h)
+{
+    pthread_mutex_lock(&s->mu);
+    s->health = *h;
+    pthread_mutex_unlock(&s->mu);
+}
