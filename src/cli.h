@@ -53,6 +53,10 @@ typedef struct ag_cli {
     uint64_t bt_seed;
     const char *bt_sets[64][2];            /* online recommender parameters, in order */
     size_t bt_nsets;
+    /* serve */
+    const char *listen, *log_format, *log_level, *bearer_token_api;
+    int64_t interval_ms, forecast_every_ms; /* 0 = default */
+    int check_config;
     /* public trace formats */
     const char *trace_format;
     double capacity_cores, capacity_memory; /* 0 = the format's default */
@@ -72,6 +76,8 @@ typedef struct ag_cli_flags {
     int forecast;  /* --horizon/--quantiles/--model/--explain/--plot; --step is the forecast step */
     int backtest;  /* --policy/--compare/--mode/--limits/--html/... and every online recommender's
                       parameter; --algorithm takes the online kinds */
+    int serve;     /* --listen, --interval, --forecast-interval, --check-config, --log-format,
+                      --log-level, --api-token */
 } ag_cli_flags;
 
 /* ag_cli_parse() returns this when the command should go on. */
@@ -111,5 +117,6 @@ int cmd_recommend(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 #include "cli.h"
 
-enum opt_group { G_ALL, G_DATA, G_OUTPUT, G_ALGO, G_HISTORY, G_FORECAST, G_BACKTEST, G_ALGO_BT };
+enum opt_group { G_ALL, G_DATA, G_OUTPUT, G_ALGO, G_HISTORY, G_FORECAST, G_BACKTEST, G_ALGO_BT, G_SERVE };
 
 typedef struct opt {
     const char *name;
@@ -65,6 +65,13 @@ static const opt options[] = {
     {"sweep", 0, G_BACKTEST, 0},
     {"html", 0, G_BACKTEST, 1},
     {"emit-decisions", 0, G_BACKTEST, 1},
+    {"listen", 0, G_SERVE, 1},
+    {"interval", 0, G_SERVE, 1},
+    {"forecast-interval", 0, G_SERVE, 1},
+    {"check-config", 0, G_SERVE, 0},
+    {"log-format", 0, G_SERVE, 1},
+    {"log-level", 0, G_SERVE, 1},
+    {"api-token", 0, G_SERVE, 1},
     {"trace-format", 0, G_DATA, 1},
     {"capacity-cores", 0, G_DATA, 1},
     {"capacity-memory", 0, G_DATA, 1},
@@ -84,16 +91,25 @@ static int group_allowed(const ag_cli_flags *f, int group)
     case G_FORECAST: return f->forecast;
     case G_BACKTEST: return f->backtest;
     case G_ALGO_BT: return f->algorithm || f->backtest;
+    case G_SERVE: return f->serve;
     }
     return 0;
 }
 
-static const opt *find_long(const char *name, size_t len)
+/* The option named name[0..len): the one of a group f allows when two
+ * commands use the same name (--interval), else the first. */
+static const opt *find_long(const ag_cli_flags *f, const char *name, size_t len)
 {
+    const opt *first = NULL;
+
     for (size_t i = 0; i < sizeof options / sizeof *options; i++)
-        if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
-            return &options[i];
-    return NULL;
+        if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0) {
+            if (group_allowed(f, options[i].group))
+                return &options[i];
+            if (!first)
+                first = &options[i];
+        }
+    return first;
 }
 
 static const opt *find_short(char c)
@@ -117,6 +133,37 @@ static int in_names(const char *const *names, const char *name)
 static int is_rec_param(const char *name)
 {
     return in_names(ag_rec_param_names(), name) || in_names(ag_online_param_names(), name);
+}
+
+static int apply_serve(ag_cli *cli, const char *name, const char *value)
+{
+    int64_t ms;
+
+    if (!strcmp(name, "listen")) {
+        if (!*value || !strchr(value, ':'))
+            return usage_error(cli->cmd, "--listen: '%s' is not ADDR:PORT (e.g. 0.0.0.0:8080, "
+                                         "127.0.0.1:8080, [::1]:8080)", value);
+        cli->listen = value;
+    } else if (!strcmp(name, "interval") || !strcmp(name, "forecast-interval")) {
+        if (parse_duration_opt(cli, name, value, &ms))
+            return AG_EXIT_USAGE;
+        *(name[0] == 'i' ? &cli->interval_ms : &cli->forecast_every_ms) = ms;
+    } else if (!strcmp(name, "check-config")) {
+        cli->check_config = 1;
+    } else if (!strcmp(name, "log-format")) {
+        if (strcmp(value, "logfmt") && strcmp(value, "json"))
+            return usage_error(cli->cmd, "--log-format: '%s' is not logfmt or json", value);
+        cli->log_format = value;
+    } else if (!strcmp(name, "log-level")) {
+        if (strcmp(value, "debug") && strcmp(value, "info") && strcmp(value, "warn") &&
+            strcmp(value, "error"))
+            return usage_error(cli->cmd, "--log-level: '%s' is not debug, info, warn or error",
+                               value);
+        cli->log_level = value;
+    } else if (!strcmp(name, "api-token")) {
+        cli->bearer_token_api = value;
+    }
+    return AG_EXIT_OK;
 }
 
 /* The static copy of a parameter name (argv names are parsed into a
@@ -278,7 +325,7 @@ static int parse_quantiles(ag_cli *cli, const char *v)
 static int apply(ag_cli *cli, const ag_cli_flags *f, const char *name, const char *value,
                  const char *origin)
 {
-    const opt *o = find_long(name, strlen(name));
+    const opt *o = find_long(f, name, strlen(name));
     ag_errinfo ei = {{0}};
     int64_t ms;
 
@@ -392,6 +439,8 @@ static int apply(ag_cli *cli, const ag_cli_flags *f, const char *name, const cha
             return usage_error(cli->cmd, "--algorithm: '%s' is not one of vpa, krr", value);
     } else if (o->group == G_BACKTEST) {
         return apply_backtest(cli, name, value);
+    } else if (o->group == G_SERVE) {
+        return apply_serve(cli, name, value);
     } else if (!strcmp(name, "trace-format")) {
         cli->trace_format = value; /* checked when the files are read */
     } else if (!strcmp(name, "capacity-cores")) {
@@ -469,7 +518,7 @@ static int apply_config(ag_cli *cli, const ag_cli_flags *f, const char *path)
     for (size_t i = 0; i < cli->ncfg; i++) {
         char name[128], origin[512];
         const char *key = config_key_to_option(cli->cfg[i].key, name, sizeof name);
-        const opt *o = find_long(key, strlen(key));
+        const opt *o = find_long(f, key, strlen(key));
         snprintf(origin, sizeof origin, "%s:%d: ", path, cli->cfg[i].line);
         /* keys of other commands are fine in a shared file: skip them */
         if (o && !group_allowed(f, o->group))
@@ -546,7 +595,7 @@ static int parse(ag_cli *cli, const ag_cli_flags *f, int argc, char **argv, int 
                 return usage_error(cli->cmd, "unknown option %s", a);
             memcpy(name, a + 2, len);
             name[len] = '\0';
-            o = find_long(name, len);
+            o = find_long(f, name, len);
             if (eq)
                 value = eq + 1;
             if (o && !o->takes_arg && eq)
