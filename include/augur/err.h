@@ -31,6 +31,7 @@ typedef enum ag_err {
     AG_ENODATA = -11,  /* not enough data to compute a result */
     AG_ECONFIG = -12,  /* bad configuration file */
     AG_ESCHEMA = -13,  /* store schema is newer than this binary */
+    AG_EGONE = -14,    /* Kubernetes resourceVersion too old (410 Gone): list again */
 } ag_err;
 
 /* Returns a static, human-readable description of err. Never NULL. */

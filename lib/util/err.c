@@ -22,6 +22,7 @@ const char *ag_strerror(int err)
     case AG_ENODATA: return "not enough data";
     case AG_ECONFIG: return "bad configuration";
     case AG_ESCHEMA: return "store schema is newer than this augur";
+    case AG_EGONE: return "resource version gone (410): list again";
     }
     return "unknown error";
 }
