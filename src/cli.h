@@ -57,6 +57,8 @@ typedef struct ag_cli {
     const char *listen, *log_format, *log_level, *bearer_token_api;
     int64_t interval_ms, forecast_every_ms; /* 0 = default */
     int check_config;
+    const char *kubernetes;   /* "in-cluster", a kubeconfig path, or NULL = off */
+    const char *recommender_name;
     /* public trace formats */
     const char *trace_format;
     double capacity_cores, capacity_memory; /* 0 = the format's default */

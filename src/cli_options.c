@@ -72,6 +72,8 @@ static const opt options[] = {
     {"log-format", 0, G_SERVE, 1},
     {"log-level", 0, G_SERVE, 1},
     {"api-token", 0, G_SERVE, 1},
+    {"kubernetes", 0, G_SERVE, 1},
+    {"recommender-name", 0, G_SERVE, 1},
     {"trace-format", 0, G_DATA, 1},
     {"capacity-cores", 0, G_DATA, 1},
     {"capacity-memory", 0, G_DATA, 1},
@@ -162,6 +164,14 @@ static int apply_serve(ag_cli *cli, const char *name, const char *value)
         cli->log_level = value;
     } else if (!strcmp(name, "api-token")) {
         cli->bearer_token_api = value;
+    } else if (!strcmp(name, "kubernetes")) {
+        if (!*value)
+            return usage_error(cli->cmd, "--kubernetes: want in-cluster or a kubeconfig path%s", "");
+        cli->kubernetes = value;
+    } else if (!strcmp(name, "recommender-name")) {
+        if (!*value)
+            return usage_error(cli->cmd, "--recommender-name: want a name%s", "");
+        cli->recommender_name = value;
     }
     return AG_EXIT_OK;
 }

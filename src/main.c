@@ -16,6 +16,7 @@ static const struct {
     {"recommend", cmd_recommend, "recommend container requests and limits (vpa, krr)"},
     {"forecast", cmd_forecast, "forecast each container's CPU and memory with quantiles"},
     {"backtest", cmd_backtest, "replay history under a recommender: savings, OOM kills, evictions"},
+    {"serve", cmd_serve, "the daemon: fetch, recommend, forecast and serve them over HTTP"},
     {"history", cmd_history, "list past recommendation and forecast runs"},
 };
 

@@ -60,7 +60,8 @@ typedef struct ag_health {
     uint64_t fetch_errors;     /* Prometheus fetches that failed */
     uint64_t series_tracked;   /* container series in the store */
     uint64_t samples_ingested; /* since start */
-    int ready;                 /* a view has been published and the last fetch is recent */
+    int ready;                 /* a view has been published (see ag_health_ready()) */
+    int64_t stale_ms;          /* not ready once the last success is older; 0 = never stale */
     char last_error[256];      /* "" when the last loop succeeded */
 } ag_health;
 
@@ -81,6 +82,11 @@ typedef struct ag_view {
 /* Frees a view and everything it owns. NULL is a no-op. (Only the
  * publisher calls this; readers use ag_serve_release().) */
 void ag_view_free(ag_view *v);
+
+/* Whether the daemon is ready at now_ms: a view was published and the
+ * last successful loop is at most stale_ms old (a fetch that hangs makes
+ * it not ready before it fails). */
+int ag_health_ready(const ag_health *h, int64_t now_ms);
 
 /* The shared slot between the loop and its readers. */
 typedef struct ag_serve ag_serve;

@@ -119,6 +119,7 @@ ag_err ag_daemon_new(const ag_daemon_opts *o, ag_serve *slot, ag_daemon **out, a
     d->slot = slot;
     d->fetched_to = d->fc_at = INT64_MIN;
     d->h.started_ms = now;
+    d->h.stale_ms = o->stale_ms;
     d->win = ag_dataset_new();
     if (!d->win) {
         ag_daemon_free(d);

@@ -114,6 +114,11 @@ void ag_serve_release(ag_serve *s, const ag_view *v)
     pthread_mutex_unlock(&s->mu);
 }
 
+int ag_health_ready(const ag_health *h, int64_t now_ms)
+{
+    return h->ready && (h->stale_ms <= 0 || now_ms - h->last_success_ms <= h->stale_ms);
+}
+
 void ag_serve_health(ag_serve *s, ag_health *out)
 {
     pthread_mutex_lock(&s->mu);

@@ -1,0 +1,59 @@
+/*
+ * augur/http.h - the daemon's HTTP server: the JSON API, /metrics, health
+ * probes, the KEDA metrics-api endpoint and the web page, all read from
+ * the view an ag_serve slot holds (docs/http-api.md, docs/openapi.yaml).
+ *
+ * Built on libmicrohttpd with an internal thread pool. Every handler
+ * takes a reference to the current view for the time it renders, so a
+ * view published meanwhile never tears a response. Thread-safe.
+ */
+#ifndef AUGUR_HTTP_H
+#define AUGUR_HTTP_H
+
+#include <stddef.h>
+#include "augur/err.h"
+#include "augur/serve.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ag_http_opts {
+    const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", ":8080" (all addresses);
+                                 NULL = "127.0.0.1:8080"; port 0 = any free port */
+    const char *bearer_token; /* required for state-changing requests (POST/PUT/PATCH/DELETE);
+                                 NULL = they are refused (403) */
+    size_t max_body;          /* 0 = 1 MiB: larger request bodies are 413 */
+    double rate_per_s; /* 0 = 200: per client IP token bucket; over it 429 with Retry-After */
+    size_t burst;      /* 0 = 400 */
+} ag_http_opts;
+
+typedef struct ag_http ag_http;
+
+/* The capped buffer of lib/util/buf.h (internal; declared here for
+ * ag_http_metrics(), which tests and the bench call). */
+typedef struct ag_buf ag_buf;
+
+/* Starts serving s (borrowed; must outlive the server). AG_EINVAL for a
+ * bad listen address or option (detail in ei), AG_ENET when it cannot
+ * bind, AG_ENOMEM. On success the caller owns *out (stop and free it with
+ * ag_http_stop()); on failure *out is NULL. */
+ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errinfo *ei);
+
+/* The bound port (useful with port 0). */
+int ag_http_port(const ag_http *h);
+
+/* Stops the server (waits for the requests in flight) and frees h. NULL
+ * is a no-op. */
+void ag_http_stop(ag_http *h);
+
+/* Renders /metrics (Prometheus text exposition 0.0.4) for a view (NULL:
+ * only the daemon's own metrics) and health into b (appended; b's cap
+ * applies). Without a server there are no augur_http_requests_total
+ * samples. AG_ETOOBIG / AG_ENOMEM from b. */
+ag_err ag_http_metrics(const ag_view *v, const ag_health *h, ag_buf *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

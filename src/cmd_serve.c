@@ -1,0 +1,382 @@
+/*
+ * src/cmd_serve.c - `augur serve`: the daemon. Every --interval it
+ * fetches the new samples from Prometheus into the store, recomputes the
+ * recommendations, refits the forecasts on their own schedule and
+ * publishes them over HTTP (the API, /metrics, the web page, /healthz and
+ * /readyz). Configuration: the YAML file, then AUGUR_* environment
+ * variables, then flags, each overriding the one before. SIGTERM or
+ * SIGINT ends it cleanly: the step in progress is abandoned between its
+ * stages (nothing half-built is published; what the store committed
+ * stays), the server finishes the requests in flight, the store closes.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "augur/daemon.h"
+#include "augur/http.h"
+#include "augur/k8s.h"
+#include "cli.h"
+
+#define BACKOFF_MAX_MS (5 * 60 * 1000LL)
+
+static volatile sig_atomic_t stopping;
+static volatile int cancel_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+    cancel_flag = 1;
+}
+
+static void help(FILE *f)
+{
+    fputs("Usage: augur serve [--config augur.yaml] [--prometheus URL] [--listen ADDR:PORT]\n"
+          "                   [--db PATH] [--interval DURATION] [--check-config]\n"
+          "\n"
+          "Runs continuously: every --interval (default 1m) it fetches the new samples from\n"
+          "Prometheus into the store, recomputes every workload-container's recommendation,\n"
+          "refits the forecasts every --forecast-interval (default 1h), and serves them:\n"
+          "/api/v1/... (JSON), /metrics (Prometheus), / (web page), /healthz, /readyz.\n"
+          "A failed fetch keeps the last good results served, backs off (doubling to 5m),\n"
+          "and shows in /metrics and /readyz. SIGTERM ends it cleanly.\n"
+          "\n"
+          "      --listen ADDR:PORT   HTTP address (default 127.0.0.1:8080; 0.0.0.0:8080 in a pod)\n"
+          "      --interval D         loop interval (default 1m)\n"
+          "      --forecast-interval D  refit the forecasts this often (default 1h)\n"
+          "      --api-token TOKEN    bearer token required by state-changing API requests\n"
+          "      --log-format F       logfmt (default) or json, on stderr\n"
+          "      --log-level L        debug, info (default), warn, error\n"
+          "      --kubernetes WHERE   also act as a VPA recommender: write status.recommendation\n"
+          "                           of the VPAs naming it (in-cluster, or a kubeconfig path)\n"
+          "      --recommender-name N the name VPAs give in spec.recommenders (default augur)\n"
+          "      --check-config       check the configuration, print it, and exit\n"
+          "  -a, --algorithm NAME     vpa (default) or krr, with their parameters\n"
+          "\n"
+          "Environment (between the config file and the flags): AUGUR_CONFIG,\n"
+          "AUGUR_PROMETHEUS_URL, AUGUR_LISTEN, AUGUR_DB, AUGUR_INTERVAL, AUGUR_LOG_LEVEL,\n"
+          "AUGUR_LOG_FORMAT, AUGUR_API_TOKEN.\n"
+          "\n",
+          f);
+    ag_cli_help_data(f);
+    fputs("\nExit status: 0 stopped by a signal or --check-config passed, 1 runtime error,\n"
+          "2 usage or configuration error.\n",
+          f);
+}
+
+/* ---- logs ---- */
+
+typedef struct logger {
+    int json;
+    ag_log_level min;
+} logger;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+/* kv is logfmt ("msg=\"...\" k=v"); JSON output wraps it as one field so
+ * a collector still gets one object a line. */
+static void log_line(void *ud, ag_log_level lv, const char *kv)
+{
+    const logger *l = ud;
+    char ts[40];
+
+    if (lv < l->min)
+        return;
+    ag_time_format(ag_now_ms(), ts, sizeof ts);
+    if (!l->json) {
+        fprintf(stderr, "ts=%s level=%s %s\n", ts, level_names[lv], kv);
+        return;
+    }
+    fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"logfmt\":\"", ts, level_names[lv]);
+    for (const char *p = kv; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fputc('\\', stderr);
+        if ((unsigned char)*p >= 0x20)
+            fputc(*p, stderr);
+    }
+    fputs("\"}\n", stderr);
+}
+
+static ag_log_level parse_level(const char *s)
+{
+    for (int i = 0; s && i < 4; i++)
+        if (!strcmp(s, level_names[i]))
+            return (ag_log_level)i;
+    return AG_LOG_INFO;
+}
+
+/* ---- configuration ---- */
+
+/* AUGUR_* variables become flags in front of the user's, so that the
+ * user's flags (parsed later) win and the config file (applied first)
+ * loses. Returns a new argv (pointers borrowed); *argc updated. */
+static char **with_env(int *argc, char **argv)
+{
+    static const char *const env[][2] = {
+        {"AUGUR_PROMETHEUS_URL", "--prometheus"}, {"AUGUR_LISTEN", "--listen"},
+        {"AUGUR_DB", "--db"},                     {"AUGUR_INTERVAL", "--interval"},
+        {"AUGUR_LOG_LEVEL", "--log-level"},       {"AUGUR_LOG_FORMAT", "--log-format"},
+        {"AUGUR_API_TOKEN", "--api-token"},
+    };
+    size_t n = sizeof env / sizeof env[0];
+    char **out = calloc((size_t)*argc + 2 * n + 1, sizeof *out);
+    int k = 0;
+
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(env[i][0]);
+        if (v && *v) {
+            out[k++] = (char *)env[i][1];
+            out[k++] = (char *)v;
+        }
+    }
+    for (int i = 0; i < *argc; i++)
+        out[k++] = argv[i];
+    *argc = k;
+    return out;
+}
+
+static void print_config(const ag_cli *cli, const ag_daemon_opts *d, const ag_http_opts *h,
+                         int64_t interval)
+{
+    char a[32], b[32];
+
+    printf("augur serve: configuration ok\n");
+    printf("  prometheus: %s\n", d->prom.url);
+    printf("  listen: %s\n", h->listen);
+    printf("  db: %s\n", d->db_path ? d->db_path : "(none)");
+    printf("  interval: %s, forecast-interval: %s\n", ag_duration_format(interval, a, sizeof a),
+           ag_duration_format(d->forecast_every_ms, b, sizeof b));
+    printf("  algorithm: %s\n", ag_algorithm_name(d->rec.algorithm));
+    printf("  kubernetes: %s\n", cli->kubernetes ? cli->kubernetes : "off");
+    printf("  api token: %s\n", h->bearer_token ? "set" : "not set (state-changing requests "
+                                                          "are refused)");
+}
+
+static int setup(const ag_cli *cli, ag_daemon_opts *d, ag_http_opts *h, int64_t *interval,
+                 char *dbpath, size_t dblen)
+{
+    ag_daemon_opts_default(d);
+    memset(h, 0, sizeof *h);
+    d->prom = cli->prom;
+    d->rec = cli->params;
+    d->history_ms = cli->history_set ? cli->params.history_ms : 0;
+    if (cli->forecast_every_ms)
+        d->forecast_every_ms = cli->forecast_every_ms;
+    *interval = cli->interval_ms ? cli->interval_ms : 60000;
+    d->stale_ms = 3 * *interval;
+    if (!d->prom.timeout_ms) /* a hung Prometheus must fail a step, not hold it */
+        d->prom.timeout_ms = *interval * 2 > 30000 ? *interval * 2 : 30000;
+    h->listen = cli->listen ? cli->listen : "127.0.0.1:8080";
+    h->bearer_token = cli->bearer_token_api;
+    if (!cli->prometheus) {
+        fprintf(stderr, "augur serve: no Prometheus: give --prometheus URL, prometheus.url in "
+                        "the config file, or AUGUR_PROMETHEUS_URL\n");
+        return AG_EXIT_USAGE;
+    }
+    if (cli->no_store) {
+        d->db_path = NULL;
+    } else if (cli->db) {
+        d->db_path = cli->db;
+    } else if (ag_store_default_path(dbpath, dblen)) {
+        d->db_path = dbpath;
+    } else {
+        fprintf(stderr, "augur serve: no --db given and neither XDG_DATA_HOME nor HOME is set\n");
+        return AG_EXIT_USAGE;
+    }
+    return AG_EXIT_OK;
+}
+
+/* Sleeps until t_ms (monotonic ms) or a signal. */
+static void sleep_until(int64_t t_ms)
+{
+    while (!stopping) {
+        struct timespec ts;
+        int64_t now, left;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        left = t_ms - now;
+        if (left <= 0)
+            return;
+        if (left > 200)
+            left = 200; /* wake to check for a signal */
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)left * 1000000L;
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The Kubernetes side, when asked for: the VPA recommender writer. */
+typedef struct kube {
+    ag_k8s *k;
+    const char *name;
+} kube;
+
+static int kube_open(const ag_cli *cli, kube *kb)
+{
+    ag_k8s_config c;
+    ag_errinfo ei = {{0}};
+    ag_err rc;
+
+    memset(kb, 0, sizeof *kb);
+    if (!cli->kubernetes)
+        return 0;
+    kb->name = cli->recommender_name ? cli->recommender_name : "augur";
+    memset(&c, 0, sizeof c);
+    rc = !strcmp(cli->kubernetes, "in-cluster") ? ag_k8s_config_incluster(NULL, &c, &ei)
+                                                  : ag_k8s_config_load(cli->kubernetes, &c, &ei);
+    if (rc == AG_OK)
+        rc = ag_k8s_new(&c, &kb->k, &ei);
+    ag_k8s_config_free(&c);
+    if (rc != AG_OK) {
+        ag_cli_error("serve: --kubernetes", rc, &ei);
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes the VPA statuses from the current view; failures are logged and
+ * tried again at the next step. */
+static void kube_sync(kube *kb, ag_serve *slot, logger *lg)
+{
+    const ag_view *v;
+    ag_k8s_vpa_stats st = {0};
+    ag_errinfo ei = {{0}};
+    char kv[512];
+    ag_err rc;
+
+    if (!kb->k || !(v = ag_serve_acquire(slot)))
+        return;
+    rc = ag_k8s_vpa_sync(kb->k, v, kb->name, &st, &ei);
+    ag_serve_release(slot, v);
+    if (rc != AG_OK) {
+        snprintf(kv, sizeof kv, "msg=\"vpa sync failed\" error=\"%s\"", ag_errinfo_str(&ei, rc));
+        log_line(lg, AG_LOG_ERROR, kv);
+        return;
+    }
+    snprintf(kv, sizeof kv,
+             "msg=\"vpa sync\" seen=%u selected=%u matched=%u written=%u unchanged=%u "
+             "conflicts=%u errors=%u",
+             st.seen, st.selected, st.matched, st.written, st.unchanged, st.conflicts, st.errors);
+    log_line(lg, st.errors ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
+}
+
+static int run(const ag_daemon_opts *dopts, const ag_http_opts *hopts, int64_t interval,
+               logger *lg, kube *kb)
+{
+    ag_serve *slot = ag_serve_new();
+    ag_daemon *d = NULL;
+    ag_http *http = NULL;
+    ag_errinfo ei = {{0}};
+    int64_t backoff = interval;
+    int ret = AG_EXIT_RUNTIME;
+    char kv[512];
+    ag_err rc;
+
+    if (!slot) {
+        ag_cli_error("serve", AG_ENOMEM, NULL);
+        return ret;
+    }
+    rc = ag_daemon_new(dopts, slot, &d, &ei);
+    if (rc != AG_OK) {
+        ag_cli_error("serve", rc, &ei);
+        goto out;
+    }
+    rc = ag_http_start(hopts, slot, &http, &ei);
+    if (rc != AG_OK) {
+        ag_cli_error("serve: --listen", rc, &ei);
+        goto out;
+    }
+    snprintf(kv, sizeof kv, "msg=\"serving\" listen=%s port=%d prometheus=\"%s\"", hopts->listen,
+             ag_http_port(http), dopts->prom.url);
+    log_line(lg, AG_LOG_INFO, kv);
+    while (!stopping) {
+        int64_t started = mono_ms();
+        memset(&ei, 0, sizeof ei);
+        rc = ag_daemon_step(d, ag_now_ms(), &cancel_flag, &ei);
+        if (rc == AG_OK) {
+            backoff = interval;
+            if (!stopping)
+                kube_sync(kb, slot, lg);
+        } else {
+            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+            if (backoff < interval)
+                backoff = interval;
+            snprintf(kv, sizeof kv, "msg=\"backing off\" seconds=%lld", (long long)backoff / 1000);
+            log_line(lg, AG_LOG_WARN, kv);
+        }
+        sleep_until(started + (rc == AG_OK ? interval : backoff));
+    }
+    log_line(lg, AG_LOG_INFO, "msg=\"stopping\"");
+    ret = AG_EXIT_OK;
+out:
+    ag_http_stop(http);
+    ag_daemon_free(d);
+    ag_serve_free(slot);
+    return ret;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    ag_cli cli = {.cmd = "serve"};
+    ag_cli_flags flags = {.data = 1, .algorithm = 1, .serve = 1};
+    ag_daemon_opts dopts;
+    ag_http_opts hopts;
+    logger lg = {0, AG_LOG_INFO};
+    kube kb = {NULL, NULL};
+    int64_t interval;
+    char dbpath[4096];
+    char **args;
+    int ret;
+    struct sigaction sa;
+
+    args = with_env(&argc, argv);
+    if (!args) {
+        ag_cli_error("serve", AG_ENOMEM, NULL);
+        return AG_EXIT_RUNTIME;
+    }
+    ret = ag_cli_parse(&cli, &flags, argc, args, help);
+    if (ret != AG_CLI_GO) {
+        free(args);
+        return ret;
+    }
+    ret = setup(&cli, &dopts, &hopts, &interval, dbpath, sizeof dbpath);
+    if (ret != AG_EXIT_OK)
+        goto out;
+    lg.json = cli.log_format && !strcmp(cli.log_format, "json");
+    lg.min = parse_level(cli.log_level);
+    dopts.log = log_line;
+    dopts.log_ud = &lg;
+    if (cli.check_config) {
+        print_config(&cli, &dopts, &hopts, interval);
+        ret = AG_EXIT_OK;
+        goto out;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (kube_open(&cli, &kb) != 0) {
+        ret = AG_EXIT_RUNTIME;
+        goto out;
+    }
+    ret = run(&dopts, &hopts, interval, &lg, &kb);
+    ag_k8s_free(kb.k);
+out:
+    ag_cli_free(&cli);
+    free(args);
+    return ret;
+}

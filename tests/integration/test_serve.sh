@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# augur serve end to end with real parts on 127.0.0.1: a real Prometheus
+# (Debian package) backfilled with the demo data moved to end now, and
+# scraping augur's own /metrics; the daemon fetches from it, serves the
+# API and /metrics, survives Prometheus going down (keeps the last good
+# results, counts fetch errors, turns not-ready) and coming back, a
+# kill -9 (restart from the store, nothing committed lost, no
+# corruption), and stops cleanly on SIGTERM. Bad config: a clear error.
+set -u
+AUGUR=${AG_AUGUR:?}
+SRC=${AG_SOURCE_DIR:?}
+. "$SRC/tests/lib/common.sh"
+. "$SRC/tests/lib/prometheus.sh"
+T=$(mktemp -d)
+AUGUR_PID=
+stop_augur() {
+  if [ -n "$AUGUR_PID" ] && kill -0 "$AUGUR_PID" 2>/dev/null; then
+    kill -KILL "$AUGUR_PID" 2>/dev/null; wait "$AUGUR_PID" 2>/dev/null
+  fi
+  AUGUR_PID=
+}
+trap 'stop_augur; prom_stop; rm -rf "$T"' EXIT
+
+# the demo data, shifted so that it ends a minute ago
+NOW=$(date +%s)
+SHIFT=$(( (NOW - 60 - END) / 60 * 60 ))
+SHIFTED=()
+for f in "${DEMO[@]}"; do
+  out="$T/$(basename "$f")"
+  awk -v s="$SHIFT" '/^#/ {print; next} {n=split($0, a, " "); t=a[n]; sub(/ [0-9.]+$/, ""); printf "%s %d\n", $0, t + s}' "$f" > "$out"
+  SHIFTED+=("$out")
+done
+
+APORT=$(free_port)
+# prom_start writes its own config; give it one that scrapes augur too
+prom_start "${SHIFTED[@]}" || exit 1
+printf 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: augur\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$APORT" > "$PROM_DIR/prometheus.yml"
+curl -sf -X POST "$PROM_URL/-/reload" >/dev/null || kill -HUP "$PROM_PID"
+
+start_augur() {
+  "$AUGUR" serve --prometheus "$PROM_URL" --listen "127.0.0.1:$APORT" --db "$T/augur.db" \
+    --interval 2s --forecast-interval 1h --timeout 3s --log-level debug >>"$T/augur.log" 2>&1 &
+  AUGUR_PID=$!
+}
+wait_ready() { # wait_ready SECONDS: until /readyz answers 200
+  for _ in $(seq $(( $1 * 10 ))); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/readyz")" = 200 ] && return 0
+    kill -0 "$AUGUR_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+start_augur
+check 'wait_ready 120' "augur serve became ready: $(tail -20 "$T/augur.log")"
+A="http://127.0.0.1:$APORT"
+check '[ "$(curl -s "$A/healthz")" = ok ] || curl -sf "$A/healthz" >/dev/null' "/healthz"
+curl -sf "$A/api/v1/recommendations" > "$T/recs.json"
+check 'python3 -c "
+import json,sys
+d=json.load(open(sys.argv[1]))
+assert len(d) >= 5, len(d)
+assert any(x[\"namespace\"]==\"payments\" and x[\"container\"]==\"postgres\" for x in d)
+assert all(x[\"cpu\"][\"target\"] > 0 for x in d if x[\"status\"][\"cpu\"]==\"ok\")
+" "$T/recs.json"' "/api/v1/recommendations: $(head -c 300 "$T/recs.json")"
+curl -sf "$A/metrics" > "$T/metrics"
+check 'grep -q "^augur_recommendation_cpu_cores{.*namespace=\"payments\"" "$T/metrics"' "/metrics has recommendations"
+check 'grep -q "^augur_ready 1" "$T/metrics"' "/metrics: augur_ready 1"
+
+# the real Prometheus scrapes augur's /metrics
+got=
+for _ in $(seq 100); do
+  got=$(curl -s "$PROM_URL/api/v1/query" --data-urlencode 'query=count(augur_recommendation_cpu_cores{bound="target"})' | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")')
+  [ -n "$got" ] && break
+  sleep 0.2
+done
+check '[ -n "$got" ] && [ "$got" -ge 5 ]' "Prometheus scraped augur_recommendation_cpu_cores: '$got'"
+
+# Prometheus down: the last good results stay served, errors are counted,
+# readiness turns 503 once the data is stale (3 x interval)
+kill -STOP "$PROM_PID"
+sleep 8
+code=$(curl -s -o "$T/recs2.json" -w '%{http_code}' --max-time 5 "$A/api/v1/recommendations")
+check '[ "$code" = 200 ] && cmp -s "$T/recs.json" "$T/recs2.json"' "while Prometheus is down the last results are served ($code)"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$A/readyz")
+check '[ "$code" = 503 ]' "/readyz is 503 while the data is stale ($code)"
+errs=$(curl -s --max-time 5 "$A/metrics" | awk '/^augur_fetch_errors_total/ {print $2}')
+check '[ -n "$errs" ] && [ "${errs%.*}" -ge 1 ]' "augur_fetch_errors_total counts the failures ($errs)"
+kill -CONT "$PROM_PID"
+check 'wait_ready 120' "ready again once Prometheus is back: $(tail -5 "$T/augur.log")"
+
+# kill -9, then restart on the same store: it comes back, the store is sound
+kill -KILL "$AUGUR_PID"; wait "$AUGUR_PID" 2>/dev/null; AUGUR_PID=
+check 'python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(\"pragma integrity_check\").fetchone()[0]; assert r==\"ok\", r; n=c.execute(\"select count(*) from container\").fetchone()[0]; assert n>=10, n" "$T/augur.db"' "store intact after kill -9"
+start_augur
+check 'wait_ready 120' "ready after a restart on the same store: $(tail -5 "$T/augur.log")"
+
+# SIGTERM: a clean exit, quickly
+kill -TERM "$AUGUR_PID"
+rc=124
+for _ in $(seq 100); do kill -0 "$AUGUR_PID" 2>/dev/null || { wait "$AUGUR_PID"; rc=$?; break; }; sleep 0.1; done
+AUGUR_PID=
+check '[ $rc -eq 0 ]' "SIGTERM: exit 0 within 10 s (rc $rc)"
+check 'grep -q "msg=\"stopping\"" "$T/augur.log"' "SIGTERM logged"
+check 'grep -q "^ts=.* level=info msg=\"published\"" "$T/augur.log"' "logfmt lines with levels"
+
+# configuration: --check-config, a bad file, no Prometheus
+printf 'prometheus:\n  url: %s\nlisten: 127.0.0.1:9\ninterval: 30s\n' "$PROM_URL" > "$T/ok.yaml"
+"$AUGUR" serve --config "$T/ok.yaml" --check-config > "$T/cc" 2>&1; rc=$?
+check '[ $rc -eq 0 ] && grep -q "configuration ok" "$T/cc" && grep -q "interval: 30s" "$T/cc"' "--check-config: $(cat "$T/cc")"
+AUGUR_INTERVAL=45s "$AUGUR" serve --config "$T/ok.yaml" --check-config > "$T/cc" 2>&1
+check 'grep -q "interval: 45s" "$T/cc"' "environment overrides the file: $(cat "$T/cc")"
+AUGUR_INTERVAL=45s "$AUGUR" serve --config "$T/ok.yaml" --interval 50s --check-config > "$T/cc" 2>&1
+check 'grep -q "interval: 50s" "$T/cc"' "flags override the environment: $(cat "$T/cc")"
+printf 'prometheus:\n  url: [unclosed\n' > "$T/bad.yaml"
+"$AUGUR" serve --config "$T/bad.yaml" > /dev/null 2>"$T/err"; rc=$?
+check '[ $rc -eq 2 ] && grep -q "bad.yaml:[0-9]" "$T/err" && grep -q "YAML" "$T/err"' "bad config: exit 2 naming file:line: $(cat "$T/err")"
+printf 'interval: soon\nprometheus:\n  url: http://127.0.0.1:9\n' > "$T/bad2.yaml"
+"$AUGUR" serve --config "$T/bad2.yaml" --check-config > /dev/null 2>"$T/err"; rc=$?
+check '[ $rc -eq 2 ] && grep -q "interval" "$T/err"' "bad interval in the config: $(cat "$T/err")"
+env -u AUGUR_PROMETHEUS_URL "$AUGUR" serve --no-store --check-config > /dev/null 2>"$T/err"; rc=$?
+check '[ $rc -eq 2 ] && grep -q "Prometheus" "$T/err"' "no Prometheus: $(cat "$T/err")"
+
+finish
