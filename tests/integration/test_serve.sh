@@ -13,13 +13,14 @@ SRC=${AG_SOURCE_DIR:?}
 . "$SRC/tests/lib/prometheus.sh"
 T=$(mktemp -d)
 AUGUR_PID=
+PROXY_PID=
 stop_augur() {
   if [ -n "$AUGUR_PID" ] && kill -0 "$AUGUR_PID" 2>/dev/null; then
     kill -KILL "$AUGUR_PID" 2>/dev/null; wait "$AUGUR_PID" 2>/dev/null
   fi
   AUGUR_PID=
 }
-trap 'stop_augur; prom_stop; rm -rf "$T"' EXIT
+trap 'stop_augur; [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; prom_stop; rm -rf "$T"' EXIT
 
 # the demo data, shifted so that it ends a minute ago
 NOW=$(date +%s)
@@ -37,8 +38,14 @@ prom_start "${SHIFTED[@]}" || exit 1
 printf 'global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: augur\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$APORT" > "$PROM_DIR/prometheus.yml"
 curl -sf -X POST "$PROM_URL/-/reload" >/dev/null || kill -HUP "$PROM_PID"
 
+# augur talks to Prometheus through a proxy that can be told to answer garbage
+python3 "$SRC/tests/integration/prom_proxy.py" --upstream "$PROM_URL" --mode-file "$T/mode" > "$T/proxy.port" &
+PROXY_PID=$!
+for _ in $(seq 50); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+PROXY_URL="http://127.0.0.1:$(cat "$T/proxy.port")"
+
 start_augur() {
-  "$AUGUR" serve --prometheus "$PROM_URL" --listen "127.0.0.1:$APORT" --db "$T/augur.db" \
+  "$AUGUR" serve --prometheus "$PROXY_URL" --listen "127.0.0.1:$APORT" --db "$T/augur.db" \
     --interval 2s --forecast-interval 1h --timeout 3s --log-level debug >>"$T/augur.log" 2>&1 &
   AUGUR_PID=$!
 }
@@ -88,6 +95,18 @@ errs=$(curl -s --max-time 5 "$A/metrics" | awk '/^augur_fetch_errors_total/ {pri
 check '[ -n "$errs" ] && [ "${errs%.*}" -ge 1 ]' "augur_fetch_errors_total counts the failures ($errs)"
 kill -CONT "$PROM_PID"
 check 'wait_ready 120' "ready again once Prometheus is back: $(tail -5 "$T/augur.log")"
+
+# Prometheus answering garbage: the same, and the log names the parse error
+echo garbage > "$T/mode"
+sleep 8
+code=$(curl -s -o "$T/recs3.json" -w '%{http_code}' --max-time 5 "$A/api/v1/recommendations")
+check '[ "$code" = 200 ] && python3 -c "import json,sys; assert len(json.load(open(sys.argv[1]))) >= 5" "$T/recs3.json"' "while Prometheus answers garbage the last results are served ($code)"
+code=$(curl -s -o "$T/ready.json" -w '%{http_code}' --max-time 5 "$A/readyz")
+check '[ "$code" = 503 ] && grep -q "fetch" "$T/ready.json"' "/readyz 503 naming the fetch error: $(cat "$T/ready.json")"
+check 'grep -q "level=error msg=\"fetch failed\"" "$T/augur.log"' "fetch errors logged"
+check 'grep -q "msg=\"backing off\"" "$T/augur.log"' "backs off"
+rm -f "$T/mode"
+check 'wait_ready 120' "ready again once the answers are sound: $(tail -5 "$T/augur.log")"
 
 # kill -9, then restart on the same store: it comes back, the store is sound
 kill -KILL "$AUGUR_PID"; wait "$AUGUR_PID" 2>/dev/null; AUGUR_PID=
