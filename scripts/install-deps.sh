@@ -7,7 +7,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
 libcurl4-openssl-dev libsqlite3-dev libyaml-dev libcmocka-dev zlib1g-dev \
 libopenblas-dev liblapacke-dev libxgboost-dev victoria-metrics \
 prometheus curl python3 python3-yaml python3-jsonschema \
-libmicrohttpd-dev libjansson-dev chromium"
+libmicrohttpd-dev libjansson-dev chromium libsnappy-dev wrk"
 
 missing=""
 for p in $PKGS; do

@@ -59,6 +59,7 @@ typedef struct ag_cli {
     int check_config;
     const char *kubernetes;   /* "in-cluster", a kubeconfig path, or NULL = off */
     const char *recommender_name;
+    const char *remote_write; /* remote-write URL, or NULL = off */
     /* public trace formats */
     const char *trace_format;
     double capacity_cores, capacity_memory; /* 0 = the format's default */

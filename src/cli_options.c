@@ -74,6 +74,7 @@ static const opt options[] = {
     {"api-token", 0, G_SERVE, 1},
     {"kubernetes", 0, G_SERVE, 1},
     {"recommender-name", 0, G_SERVE, 1},
+    {"remote-write", 0, G_SERVE, 1},
     {"trace-format", 0, G_DATA, 1},
     {"capacity-cores", 0, G_DATA, 1},
     {"capacity-memory", 0, G_DATA, 1},
@@ -172,6 +173,11 @@ static int apply_serve(ag_cli *cli, const char *name, const char *value)
         if (!*value)
             return usage_error(cli->cmd, "--recommender-name: want a name%s", "");
         cli->recommender_name = value;
+    } else if (!strcmp(name, "remote-write")) {
+        if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
+            return usage_error(cli->cmd, "--remote-write: '%s' is not an http:// or https:// URL",
+                               value);
+        cli->remote_write = value;
     }
     return AG_EXIT_OK;
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "augur/daemon.h"
+#include "augur/export.h"
 #include "augur/http.h"
 #include "augur/k8s.h"
 #include "cli.h"
@@ -53,12 +54,14 @@ static void help(FILE *f)
           "      --kubernetes WHERE   also act as a VPA recommender: write status.recommendation\n"
           "                           of the VPAs naming it (in-cluster, or a kubeconfig path)\n"
           "      --recommender-name N the name VPAs give in spec.recommenders (default augur)\n"
+          "      --remote-write URL   after every step, push the forecasts and recommendations\n"
+          "                           to a remote-write receiver (Prometheus, VictoriaMetrics)\n"
           "      --check-config       check the configuration, print it, and exit\n"
           "  -a, --algorithm NAME     vpa (default) or krr, with their parameters\n"
           "\n"
           "Environment (between the config file and the flags): AUGUR_CONFIG,\n"
           "AUGUR_PROMETHEUS_URL, AUGUR_LISTEN, AUGUR_DB, AUGUR_INTERVAL, AUGUR_LOG_LEVEL,\n"
-          "AUGUR_LOG_FORMAT, AUGUR_API_TOKEN.\n"
+          "AUGUR_LOG_FORMAT, AUGUR_API_TOKEN, AUGUR_REMOTE_WRITE_URL.\n"
           "\n",
           f);
     ag_cli_help_data(f);
@@ -119,7 +122,7 @@ static char **with_env(int *argc, char **argv)
         {"AUGUR_PROMETHEUS_URL", "--prometheus"}, {"AUGUR_LISTEN", "--listen"},
         {"AUGUR_DB", "--db"},                     {"AUGUR_INTERVAL", "--interval"},
         {"AUGUR_LOG_LEVEL", "--log-level"},       {"AUGUR_LOG_FORMAT", "--log-format"},
-        {"AUGUR_API_TOKEN", "--api-token"},
+        {"AUGUR_API_TOKEN", "--api-token"},       {"AUGUR_REMOTE_WRITE_URL", "--remote-write"},
     };
     size_t n = sizeof env / sizeof env[0];
     char **out = calloc((size_t)*argc + 2 * n + 1, sizeof *out);
@@ -153,6 +156,7 @@ static void print_config(const ag_cli *cli, const ag_daemon_opts *d, const ag_ht
            ag_duration_format(d->forecast_every_ms, b, sizeof b));
     printf("  algorithm: %s\n", ag_algorithm_name(d->rec.algorithm));
     printf("  kubernetes: %s\n", cli->kubernetes ? cli->kubernetes : "off");
+    printf("  remote-write: %s\n", cli->remote_write ? cli->remote_write : "off");
     printf("  api token: %s\n", h->bearer_token ? "set" : "not set (state-changing requests "
                                                           "are refused)");
 }
@@ -272,8 +276,37 @@ static void kube_sync(kube *kb, ag_serve *slot, logger *lg)
     log_line(lg, st.errors ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
 }
 
+/* Pushes the current view to the remote-write receiver; a failure is
+ * logged and the next step pushes again (the view it has then). */
+static void rw_push(const char *url, int64_t interval, ag_serve *slot, logger *lg)
+{
+    const ag_view *v;
+    ag_rw_opts o = {.url = url};
+    ag_errinfo ei = {{0}};
+    char detail[sizeof ei.msg], kv[sizeof ei.msg + 64];
+    ag_err rc;
+
+    if (!url || !(v = ag_serve_acquire(slot)))
+        return;
+    /* half the interval, 1 to 30 s: a hung receiver must not hold up the loop */
+    o.timeout_ms = (long)(interval / 2 < 1000 ? 1000 : interval / 2 > 30000 ? 30000 : interval / 2);
+    rc = ag_rw_push(&o, v, &ei);
+    ag_serve_release(slot, v);
+    if (rc != AG_OK) {
+        /* the detail quotes the receiver's answer: keep the logfmt value whole */
+        snprintf(detail, sizeof detail, "%s", ag_errinfo_str(&ei, rc));
+        for (char *p = detail; *p; p++)
+            if (*p == '"' || *p == '\\')
+                *p = '\'';
+        snprintf(kv, sizeof kv, "msg=\"remote-write failed\" error=\"%s\"", detail);
+        log_line(lg, AG_LOG_ERROR, kv);
+        return;
+    }
+    log_line(lg, AG_LOG_DEBUG, "msg=\"remote-write pushed\"");
+}
+
 static int run(const ag_daemon_opts *dopts, const ag_http_opts *hopts, int64_t interval,
-               logger *lg, kube *kb)
+               logger *lg, kube *kb, const char *rw_url)
 {
     ag_serve *slot = ag_serve_new();
     ag_daemon *d = NULL;
@@ -309,6 +342,8 @@ static int run(const ag_daemon_opts *dopts, const ag_http_opts *hopts, int64_t i
             backoff = interval;
             if (!stopping)
                 kube_sync(kb, slot, lg);
+            if (!stopping)
+                rw_push(rw_url, interval, slot, lg);
         } else {
             backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
             if (backoff < interval)
@@ -373,7 +408,7 @@ int cmd_serve(int argc, char **argv)
         ret = AG_EXIT_RUNTIME;
         goto out;
     }
-    ret = run(&dopts, &hopts, interval, &lg, &kb);
+    ret = run(&dopts, &hopts, interval, &lg, &kb, cli.remote_write);
     ag_k8s_free(kb.k);
 out:
     ag_cli_free(&cli);
