@@ -151,10 +151,14 @@ typedef struct algo {
 } algo;
 
 static const algo algos[] = {
-    {"as is (static)", "static"},   {"vpa", "vpa"},
-    {"krr", "krr"},                 {"autopilot ml", "autopilot:ml"},
-    {"autopilot max", "autopilot:max"}, {"crane percentile", "crane:percentile"},
-    {"crane dsp", "crane:dsp"},     {"augur stable", "augur:stable"},
+    {"as is (static)", "static"},
+    {"vpa", "vpa"},
+    {"krr", "krr"},
+    {"autopilot ml", "autopilot:ml"},
+    {"autopilot max", "autopilot:max"},
+    {"crane percentile", "crane:percentile"},
+    {"crane dsp", "crane:dsp"},
+    {"augur stable", "augur:stable"},
     {"augur cost-saving", "augur:cost-saving"},
 };
 
@@ -342,8 +346,8 @@ static int cmd_speed(const char *root, size_t ncont, int days)
     ag_wcontainer *wc = NULL;
     size_t n = 0, steps = (size_t)days * 288;
     int64_t t0 = 1372636800000LL; /* 2013-07-01 */
-    const char *const kinds[] = {"vpa", "krr", "augur:stable", "augur:cost-saving",
-                                 "autopilot:ml", "crane:percentile"};
+    const char *const kinds[] = {
+        "vpa", "krr", "augur:stable", "augur:cost-saving", "autopilot:ml", "crane:percentile"};
 
     memset(&src, 0, sizeof src);
     if (load_set(&src, root, 0) != 0 || src.n == 0)
@@ -353,8 +357,8 @@ static int cmd_speed(const char *root, size_t ncont, int days)
         char pod[32];
         double fc = 0.5 + 1.5 * urand(), fm = 0.5 + 1.5 * urand();
         ag_container *c;
-        size_t vn = v->usage[AG_CPU].n < v->usage[AG_MEMORY].n ? v->usage[AG_CPU].n
-                                                               : v->usage[AG_MEMORY].n;
+        size_t vn =
+            v->usage[AG_CPU].n < v->usage[AG_MEMORY].n ? v->usage[AG_CPU].n : v->usage[AG_MEMORY].n;
         if (vn < 288)
             vn = v->usage[AG_CPU].n;
         snprintf(pod, sizeof pod, "c%05zu", i);
@@ -391,8 +395,8 @@ static int cmd_speed(const char *root, size_t ncont, int days)
         params_for(kinds[a], &p);
         ag_sim_opts_default(&o);
         if (replay(&s, &o, &p, &m, &secs) == 0)
-            printf("| %s | %.2f | %llu | %.2f |\n", kinds[a], secs,
-                   (unsigned long long)m.decisions, secs * 1e6 / (double)m.decisions);
+            printf("| %s | %.2f | %llu | %.2f |\n", kinds[a], secs, (unsigned long long)m.decisions,
+                   secs * 1e6 / (double)m.decisions);
         fflush(stdout);
     }
     ag_wcontainers_free(wc, n);

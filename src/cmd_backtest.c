@@ -110,8 +110,10 @@ static int parse_spec(const ag_cli *cli, const char *spec, ag_online_params *p, 
     memcpy(kind, spec, n);
     kind[n] = '\0';
     if (ag_online_kind_parse(kind, &k) != AG_OK) {
-        fprintf(stderr, "augur backtest: '%s' is not a recommender (augur, vpa, krr, autopilot, "
-                        "crane, static)\n", spec);
+        fprintf(stderr,
+                "augur backtest: '%s' is not a recommender (augur, vpa, krr, autopilot, "
+                "crane, static)\n",
+                spec);
         return -1;
     }
     ag_online_params_default(p, k);
@@ -137,7 +139,8 @@ static int parse_spec(const ag_cli *cli, const char *spec, ag_online_params *p, 
         fprintf(stderr, "augur backtest: '%s': %s\n", spec, ag_errinfo_str(&ei, AG_EINVAL));
         return -1;
     }
-    if (var && k == AG_ONLINE_CRANE && ag_online_params_set(p, "crane-variant", var, &ei) != AG_OK) {
+    if (var && k == AG_ONLINE_CRANE &&
+        ag_online_params_set(p, "crane-variant", var, &ei) != AG_OK) {
         fprintf(stderr, "augur backtest: '%s': %s\n", spec, ag_errinfo_str(&ei, AG_EINVAL));
         return -1;
     }
@@ -285,8 +288,8 @@ static void free_job(job *j, size_t n)
 static int compare_list(const ag_cli *cli, const char *first, const char **out, size_t *n,
                         char *buf, size_t len)
 {
-    static const char *const all[] = {"augur:stable", "augur:cost-saving", "vpa", "krr",
-                                      "autopilot", "crane", "crane:dsp"};
+    static const char *const all[] = {
+        "augur:stable", "augur:cost-saving", "vpa", "krr", "autopilot", "crane", "crane:dsp"};
     const char *spec = cli->bt_compare ? cli->bt_compare : "vpa";
 
     *n = 0;

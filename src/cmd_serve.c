@@ -35,35 +35,36 @@ static void on_signal(int sig)
 
 static void help(FILE *f)
 {
-    fputs("Usage: augur serve [--config augur.yaml] [--prometheus URL] [--listen ADDR:PORT]\n"
-          "                   [--db PATH] [--interval DURATION] [--check-config]\n"
-          "\n"
-          "Runs continuously: every --interval (default 1m) it fetches the new samples from\n"
-          "Prometheus into the store, recomputes every workload-container's recommendation,\n"
-          "refits the forecasts every --forecast-interval (default 1h), and serves them:\n"
-          "/api/v1/... (JSON), /metrics (Prometheus), / (web page), /healthz, /readyz.\n"
-          "A failed fetch keeps the last good results served, backs off (doubling to 5m),\n"
-          "and shows in /metrics and /readyz. SIGTERM ends it cleanly.\n"
-          "\n"
-          "      --listen ADDR:PORT   HTTP address (default 127.0.0.1:8080; 0.0.0.0:8080 in a pod)\n"
-          "      --interval D         loop interval (default 1m)\n"
-          "      --forecast-interval D  refit the forecasts this often (default 1h)\n"
-          "      --api-token TOKEN    bearer token required by state-changing API requests\n"
-          "      --log-format F       logfmt (default) or json, on stderr\n"
-          "      --log-level L        debug, info (default), warn, error\n"
-          "      --kubernetes WHERE   also act as a VPA recommender: write status.recommendation\n"
-          "                           of the VPAs naming it (in-cluster, or a kubeconfig path)\n"
-          "      --recommender-name N the name VPAs give in spec.recommenders (default augur)\n"
-          "      --remote-write URL   after every step, push the forecasts and recommendations\n"
-          "                           to a remote-write receiver (Prometheus, VictoriaMetrics)\n"
-          "      --check-config       check the configuration, print it, and exit\n"
-          "  -a, --algorithm NAME     vpa (default) or krr, with their parameters\n"
-          "\n"
-          "Environment (between the config file and the flags): AUGUR_CONFIG,\n"
-          "AUGUR_PROMETHEUS_URL, AUGUR_LISTEN, AUGUR_DB, AUGUR_INTERVAL, AUGUR_LOG_LEVEL,\n"
-          "AUGUR_LOG_FORMAT, AUGUR_API_TOKEN, AUGUR_REMOTE_WRITE_URL.\n"
-          "\n",
-          f);
+    fputs(
+        "Usage: augur serve [--config augur.yaml] [--prometheus URL] [--listen ADDR:PORT]\n"
+        "                   [--db PATH] [--interval DURATION] [--check-config]\n"
+        "\n"
+        "Runs continuously: every --interval (default 1m) it fetches the new samples from\n"
+        "Prometheus into the store, recomputes every workload-container's recommendation,\n"
+        "refits the forecasts every --forecast-interval (default 1h), and serves them:\n"
+        "/api/v1/... (JSON), /metrics (Prometheus), / (web page), /healthz, /readyz.\n"
+        "A failed fetch keeps the last good results served, backs off (doubling to 5m),\n"
+        "and shows in /metrics and /readyz. SIGTERM ends it cleanly.\n"
+        "\n"
+        "      --listen ADDR:PORT   HTTP address (default 127.0.0.1:8080; 0.0.0.0:8080 in a pod)\n"
+        "      --interval D         loop interval (default 1m)\n"
+        "      --forecast-interval D  refit the forecasts this often (default 1h)\n"
+        "      --api-token TOKEN    bearer token required by state-changing API requests\n"
+        "      --log-format F       logfmt (default) or json, on stderr\n"
+        "      --log-level L        debug, info (default), warn, error\n"
+        "      --kubernetes WHERE   also act as a VPA recommender: write status.recommendation\n"
+        "                           of the VPAs naming it (in-cluster, or a kubeconfig path)\n"
+        "      --recommender-name N the name VPAs give in spec.recommenders (default augur)\n"
+        "      --remote-write URL   after every step, push the forecasts and recommendations\n"
+        "                           to a remote-write receiver (Prometheus, VictoriaMetrics)\n"
+        "      --check-config       check the configuration, print it, and exit\n"
+        "  -a, --algorithm NAME     vpa (default) or krr, with their parameters\n"
+        "\n"
+        "Environment (between the config file and the flags): AUGUR_CONFIG,\n"
+        "AUGUR_PROMETHEUS_URL, AUGUR_LISTEN, AUGUR_DB, AUGUR_INTERVAL, AUGUR_LOG_LEVEL,\n"
+        "AUGUR_LOG_FORMAT, AUGUR_API_TOKEN, AUGUR_REMOTE_WRITE_URL.\n"
+        "\n",
+        f);
     ag_cli_help_data(f);
     fputs("\nExit status: 0 stopped by a signal or --check-config passed, 1 runtime error,\n"
           "2 usage or configuration error.\n",
@@ -119,10 +120,14 @@ static ag_log_level parse_level(const char *s)
 static char **with_env(int *argc, char **argv)
 {
     static const char *const env[][2] = {
-        {"AUGUR_PROMETHEUS_URL", "--prometheus"}, {"AUGUR_LISTEN", "--listen"},
-        {"AUGUR_DB", "--db"},                     {"AUGUR_INTERVAL", "--interval"},
-        {"AUGUR_LOG_LEVEL", "--log-level"},       {"AUGUR_LOG_FORMAT", "--log-format"},
-        {"AUGUR_API_TOKEN", "--api-token"},       {"AUGUR_REMOTE_WRITE_URL", "--remote-write"},
+        {"AUGUR_PROMETHEUS_URL", "--prometheus"},
+        {"AUGUR_LISTEN", "--listen"},
+        {"AUGUR_DB", "--db"},
+        {"AUGUR_INTERVAL", "--interval"},
+        {"AUGUR_LOG_LEVEL", "--log-level"},
+        {"AUGUR_LOG_FORMAT", "--log-format"},
+        {"AUGUR_API_TOKEN", "--api-token"},
+        {"AUGUR_REMOTE_WRITE_URL", "--remote-write"},
     };
     size_t n = sizeof env / sizeof env[0];
     char **out = calloc((size_t)*argc + 2 * n + 1, sizeof *out);
@@ -157,8 +162,9 @@ static void print_config(const ag_cli *cli, const ag_daemon_opts *d, const ag_ht
     printf("  algorithm: %s\n", ag_algorithm_name(d->rec.algorithm));
     printf("  kubernetes: %s\n", cli->kubernetes ? cli->kubernetes : "off");
     printf("  remote-write: %s\n", cli->remote_write ? cli->remote_write : "off");
-    printf("  api token: %s\n", h->bearer_token ? "set" : "not set (state-changing requests "
-                                                          "are refused)");
+    printf("  api token: %s\n", h->bearer_token ? "set"
+                                                : "not set (state-changing requests "
+                                                  "are refused)");
 }
 
 static int setup(const ag_cli *cli, ag_daemon_opts *d, ag_http_opts *h, int64_t *interval,
@@ -239,7 +245,7 @@ static int kube_open(const ag_cli *cli, kube *kb)
     kb->name = cli->recommender_name ? cli->recommender_name : "augur";
     memset(&c, 0, sizeof c);
     rc = !strcmp(cli->kubernetes, "in-cluster") ? ag_k8s_config_incluster(NULL, &c, &ei)
-                                                  : ag_k8s_config_load(cli->kubernetes, &c, &ei);
+                                                : ag_k8s_config_load(cli->kubernetes, &c, &ei);
     if (rc == AG_OK)
         rc = ag_k8s_new(&c, &kb->k, &ei);
     ag_k8s_config_free(&c);
@@ -305,8 +311,8 @@ static void rw_push(const char *url, int64_t interval, ag_serve *slot, logger *l
     log_line(lg, AG_LOG_DEBUG, "msg=\"remote-write pushed\"");
 }
 
-static int run(const ag_daemon_opts *dopts, const ag_http_opts *hopts, int64_t interval,
-               logger *lg, kube *kb, const char *rw_url)
+static int run(const ag_daemon_opts *dopts, const ag_http_opts *hopts, int64_t interval, logger *lg,
+               kube *kb, const char *rw_url)
 {
     ag_serve *slot = ag_serve_new();
     ag_daemon *d = NULL;

@@ -20,19 +20,24 @@ extern "C" {
 #endif
 
 /* Log levels, lowest first. */
-typedef enum ag_log_level { AG_LOG_DEBUG = 0, AG_LOG_INFO = 1, AG_LOG_WARN = 2, AG_LOG_ERROR = 3 } ag_log_level;
+typedef enum ag_log_level {
+    AG_LOG_DEBUG = 0,
+    AG_LOG_INFO = 1,
+    AG_LOG_WARN = 2,
+    AG_LOG_ERROR = 3
+} ag_log_level;
 
 typedef struct ag_daemon_opts {
-    ag_prom_opts prom;          /* the Prometheus to read (url required) */
-    const char *db_path;        /* the store; NULL = no store (memory only) */
-    ag_rec_params rec;          /* recommender and its parameters */
-    int64_t history_ms;         /* 0 = the algorithm's own (8 d vpa, 14 d krr) */
-    int64_t forecast_every_ms;  /* 1 h: refit the forecasts this often; 0 = never */
-    int64_t forecast_step_ms;   /* 1 h */
+    ag_prom_opts prom;           /* the Prometheus to read (url required) */
+    const char *db_path;         /* the store; NULL = no store (memory only) */
+    ag_rec_params rec;           /* recommender and its parameters */
+    int64_t history_ms;          /* 0 = the algorithm's own (8 d vpa, 14 d krr) */
+    int64_t forecast_every_ms;   /* 1 h: refit the forecasts this often; 0 = never */
+    int64_t forecast_step_ms;    /* 1 h */
     int64_t forecast_horizon_ms; /* 24 h */
     int64_t forecast_history_ms; /* 7 d */
-    int64_t stale_ms;           /* ready only if the last good fetch is younger; 0 = 3 x the
-                                   caller's interval, set by the caller */
+    int64_t stale_ms;            /* ready only if the last good fetch is younger; 0 = 3 x the
+                                    caller's interval, set by the caller */
     /* logs: called with a level and a logfmt fragment ("msg=\"...\" k=v"); may be NULL */
     void (*log)(void *ud, ag_log_level level, const char *kv);
     void *log_ud;

@@ -55,17 +55,17 @@ typedef enum ag_autopilot_variant {
 } ag_autopilot_variant;
 
 typedef struct ag_autopilot_params {
-    ag_autopilot_variant variant;  /* ML */
-    int64_t window_ms;             /* 5 min: the aggregation window */
-    int64_t cpu_half_life_ms;      /* 12 h */
-    int64_t mem_half_life_ms;      /* 48 h */
-    double cpu_percentile;         /* 0.95 (S_pj for CPU) */
-    double mem_percentile;         /* 0.98 (S_pj for memory) */
-    int max_windows;               /* N = 12 (S_max; also the memory source of ML) */
-    double margin;                 /* 0.10 safety margin on the moving windows */
+    ag_autopilot_variant variant; /* ML */
+    int64_t window_ms;            /* 5 min: the aggregation window */
+    int64_t cpu_half_life_ms;     /* 12 h */
+    int64_t mem_half_life_ms;     /* 48 h */
+    double cpu_percentile;        /* 0.95 (S_pj for CPU) */
+    double mem_percentile;        /* 0.98 (S_pj for memory) */
+    int max_windows;              /* N = 12 (S_max; also the memory source of ML) */
+    double margin;                /* 0.10 safety margin on the moving windows */
     /* ML: models d_m in {0.1 .. 1.0} (10) x margins {0, margin_ml}; weights */
     double w_o, w_u, w_dl, w_dm, d; /* 0.5, 0.25, 0.1, 0.1, 0.75 */
-    double margin_ml;              /* 0.10 */
+    double margin_ml;               /* 0.10 */
 } ag_autopilot_params;
 
 typedef enum ag_crane_variant {
@@ -74,15 +74,15 @@ typedef enum ag_crane_variant {
 } ag_crane_variant;
 
 typedef struct ag_crane_params {
-    ag_crane_variant variant;    /* PERCENTILE */
-    double percentile;           /* 0.99 */
-    double margin;               /* 0.15 */
-    int64_t half_life_ms;        /* 0: a plain histogram, as Crane's predictor */
-    int64_t history_ms;          /* 168 h (percentile) */
-    int64_t dsp_history_ms;      /* 15 d (DSP; needs >= 2 d) */
-    int64_t dsp_window_ms;       /* 1 h: predictionWindowSeconds */
-    int64_t dsp_refit_ms;        /* 24 h: how often the DSP model is refitted */
-    double oom_bump_ratio;       /* 1.2 */
+    ag_crane_variant variant; /* PERCENTILE */
+    double percentile;        /* 0.99 */
+    double margin;            /* 0.15 */
+    int64_t half_life_ms;     /* 0: a plain histogram, as Crane's predictor */
+    int64_t history_ms;       /* 168 h (percentile) */
+    int64_t dsp_history_ms;   /* 15 d (DSP; needs >= 2 d) */
+    int64_t dsp_window_ms;    /* 1 h: predictionWindowSeconds */
+    int64_t dsp_refit_ms;     /* 24 h: how often the DSP model is refitted */
+    double oom_bump_ratio;    /* 1.2 */
 } ag_crane_params;
 
 typedef enum ag_augur_policy {
@@ -101,8 +101,8 @@ typedef struct ag_augur_params {
      * quantile); memory: the probability that an hour's peak exceeds the
      * request, and the limit. */
     double cpu_risk;
-    double cpu_fc_quantile;     /* forecast quantile of the hourly CPU level (headroom for
-                                   forecast error) */
+    double cpu_fc_quantile; /* forecast quantile of the hourly CPU level (headroom for
+                               forecast error) */
     double mem_risk, mem_limit_risk;
     double margin;              /* multiplies the request */
     double limit_margin;        /* multiplies the memory limit */
@@ -121,7 +121,7 @@ typedef struct ag_augur_params {
     double oom_bump_ratio;      /* memory after an OOM: >= the peak at the kill x this ... */
     int64_t oom_hold_ms;        /* ... for this long */
     double min_cpu_cores, min_mem_bytes; /* floors */
-    const char *model;          /* forecast model: NULL = "auto" */
+    const char *model;                   /* forecast model: NULL = "auto" */
 } ag_augur_params;
 
 /* Fills a with the documented numbers of a policy (docs/recommenders.md). */
@@ -129,9 +129,9 @@ void ag_augur_params_policy(ag_augur_params *a, ag_augur_policy policy);
 
 typedef struct ag_online_params {
     ag_online_kind kind;
-    ag_rec_params rec;             /* vpa and krr parameters (augur/recommend.h) */
-    double static_size[AG_NRES];   /* static: fixed request; NAN = the trace's own */
-    double static_scale;           /* static: multiplies the request (1) */
+    ag_rec_params rec;           /* vpa and krr parameters (augur/recommend.h) */
+    double static_size[AG_NRES]; /* static: fixed request; NAN = the trace's own */
+    double static_scale;         /* static: multiplies the request (1) */
     ag_autopilot_params autopilot;
     ag_crane_params crane;
     ag_augur_params augur;

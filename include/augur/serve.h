@@ -40,12 +40,12 @@ typedef struct ag_view_rec {
 /* One forecast of one resource of a workload-container. */
 typedef struct ag_view_fc {
     char ns[AG_VIEW_NAME], kind[64], name[AG_VIEW_NAME], container[AG_VIEW_NAME];
-    int resource;            /* AG_CPU (cores) or AG_MEMORY (bytes) */
-    int64_t t0_ms, step_ms;  /* time of the first step, spacing */
+    int resource;           /* AG_CPU (cores) or AG_MEMORY (bytes) */
+    int64_t t0_ms, step_ms; /* time of the first step, spacing */
     size_t horizon, nq;
     double quantiles[AG_VIEW_MAXQ];
-    double *q;               /* [nq * horizon], q[k * horizon + h]; owned by the view */
-    double *history;         /* [nhist] recent usage at step_ms before t0 (for charts); owned */
+    double *q;       /* [nq * horizon], q[k * horizon + h]; owned by the view */
+    double *history; /* [nhist] recent usage at step_ms before t0 (for charts); owned */
     size_t nhist;
     char model[32];
 } ag_view_fc;
@@ -53,9 +53,9 @@ typedef struct ag_view_fc {
 /* The daemon's own health, as /metrics and /readyz report it. */
 typedef struct ag_health {
     int64_t started_ms;
-    int64_t last_success_ms;   /* end of the last loop that published; 0 = never */
+    int64_t last_success_ms; /* end of the last loop that published; 0 = never */
     int64_t last_attempt_ms;
-    double last_loop_seconds;  /* wall time of the last loop */
+    double last_loop_seconds; /* wall time of the last loop */
     uint64_t loops, loop_failures;
     uint64_t fetch_errors;     /* Prometheus fetches that failed */
     uint64_t series_tracked;   /* container series in the store */
@@ -67,16 +67,16 @@ typedef struct ag_health {
 
 /* An immutable snapshot. Everything in it is owned by the view. */
 typedef struct ag_view {
-    int64_t computed_ms;       /* when the loop built it */
-    int64_t data_end_ms;       /* end of the data window it used */
-    const char *algorithm;     /* "vpa", "krr" */
+    int64_t computed_ms;   /* when the loop built it */
+    int64_t data_end_ms;   /* end of the data window it used */
+    const char *algorithm; /* "vpa", "krr" */
     ag_view_rec *recs;
     size_t nrecs;
     ag_view_fc *fcs;
     size_t nfcs;
-    char *recs_json;           /* `augur recommend -o json` of all recs (NUL-terminated) */
+    char *recs_json; /* `augur recommend -o json` of all recs (NUL-terminated) */
     size_t recs_json_len;
-    ag_health health;          /* as of computed_ms */
+    ag_health health; /* as of computed_ms */
 } ag_view;
 
 /* Frees a view and everything it owns. NULL is a no-op. (Only the

@@ -49,23 +49,23 @@ ag_err ag_limit_policy_parse(const char *s, ag_limit_policy *out);
 struct ag_sim_event;
 
 typedef struct ag_sim_opts {
-    int64_t interval_ms;      /* 5 min: the recommender is asked this often */
-    int64_t warmup_ms;        /* 24 h: learn only; metrics start after it */
-    int64_t restart_ms;       /* 60 s: a container down after an OOM kill or eviction */
-    int64_t backoff_max_ms;   /* 300 s: CrashLoopBackOff cap (restart doubles per repeat) */
-    ag_update_mode mode;      /* RECREATE */
-    ag_limit_policy limits;   /* RECOMMENDER */
+    int64_t interval_ms;    /* 5 min: the recommender is asked this often */
+    int64_t warmup_ms;      /* 24 h: learn only; metrics start after it */
+    int64_t restart_ms;     /* 60 s: a container down after an OOM kill or eviction */
+    int64_t backoff_max_ms; /* 300 s: CrashLoopBackOff cap (restart doubles per repeat) */
+    ag_update_mode mode;    /* RECREATE */
+    ag_limit_policy limits; /* RECOMMENDER */
     /* the VPA updater's rules */
-    double eviction_tolerance;    /* 0.5: share of replicas evictable at once */
-    int min_replicas;             /* 1 (the VPA's default is 2; see docs/simulator.md) */
-    int64_t lifetime_ms;          /* 12 h: in-bounds pods older than this ... */
-    double update_threshold;      /* 0.1: ... are updated when the diff is at least this */
-    int64_t quick_oom_ms;         /* 10 min: OOM this soon after start -> update at once */
-    uint64_t seed;                /* ties in the eviction order; 0 = fixed default */
+    double eviction_tolerance; /* 0.5: share of replicas evictable at once */
+    int min_replicas;          /* 1 (the VPA's default is 2; see docs/simulator.md) */
+    int64_t lifetime_ms;       /* 12 h: in-bounds pods older than this ... */
+    double update_threshold;   /* 0.1: ... are updated when the diff is at least this */
+    int64_t quick_oom_ms;      /* 10 min: OOM this soon after start -> update at once */
+    uint64_t seed;             /* ties in the eviction order; 0 = fixed default */
     /* outputs */
     void (*on_event)(void *ud, const struct ag_sim_event *e); /* may be NULL */
     void *event_ud;
-    int64_t chart_step_ms;    /* > 0: fill ag_sim_result.chart at this step */
+    int64_t chart_step_ms; /* > 0: fill ag_sim_result.chart at this step */
 } ag_sim_opts;
 
 /* Fills o with the defaults above. */
@@ -75,37 +75,37 @@ void ag_sim_opts_default(ag_sim_opts *o);
 typedef struct ag_sim_event {
     int64_t t_ms;
     const ag_wcontainer *wc;
-    const char *pod;      /* the replica */
+    const char *pod; /* the replica */
     ag_resource res;
-    double request, limit;  /* in force from t_ms on (NAN = none) */
-    double lower, upper;    /* the recommendation's bounds (NAN = none) */
-    const char *event;      /* "" (a new value), "oom", "evict", "restart" */
+    double request, limit; /* in force from t_ms on (NAN = none) */
+    double lower, upper;   /* the recommendation's bounds (NAN = none) */
+    const char *event;     /* "" (a new value), "oom", "evict", "restart" */
 } ag_sim_event;
 
 /* Sums over a run (or one workload-container). Seconds count from the
  * end of the warm-up; CPU in core-seconds, memory in byte-seconds. */
 typedef struct ag_sim_metrics {
-    double container_seconds;  /* replicas x time replayed */
-    double cpu_demand;         /* usage in the trace */
-    double cpu_used;           /* demand served (not throttled, not lost) */
-    double cpu_requested;      /* request x time */
-    double cpu_idle_request;   /* sum of max(0, request - used) x time */
-    double cpu_throttled;      /* demand above the limit */
-    double cpu_at_risk;        /* demand above the request */
-    double cpu_lost;           /* demand while the container was down */
-    double mem_demand;         /* working set in the trace */
+    double container_seconds; /* replicas x time replayed */
+    double cpu_demand;        /* usage in the trace */
+    double cpu_used;          /* demand served (not throttled, not lost) */
+    double cpu_requested;     /* request x time */
+    double cpu_idle_request;  /* sum of max(0, request - used) x time */
+    double cpu_throttled;     /* demand above the limit */
+    double cpu_at_risk;       /* demand above the request */
+    double cpu_lost;          /* demand while the container was down */
+    double mem_demand;        /* working set in the trace */
     double mem_requested;
-    double mem_idle_request;   /* sum of max(0, request - used) x time */
-    double mem_lost;           /* working set while the container was down */
-    double down_seconds;       /* container time lost to OOM restarts and evictions */
-    uint64_t intervals;        /* samples replayed */
-    uint64_t ooms;             /* OOM kills */
-    uint64_t mem_at_risk;      /* intervals with request < memory <= limit */
+    double mem_idle_request; /* sum of max(0, request - used) x time */
+    double mem_lost;         /* working set while the container was down */
+    double down_seconds;     /* container time lost to OOM restarts and evictions */
+    uint64_t intervals;      /* samples replayed */
+    uint64_t ooms;           /* OOM kills */
+    uint64_t mem_at_risk;    /* intervals with request < memory <= limit */
     uint64_t evictions;
-    uint64_t restarts;         /* container restarts after OOM kills */
-    uint64_t resizes;          /* in-place resizes (not disruptions) */
-    uint64_t disruptions;      /* evictions + restarts */
-    uint64_t decisions;        /* recommender calls */
+    uint64_t restarts;    /* container restarts after OOM kills */
+    uint64_t resizes;     /* in-place resizes (not disruptions) */
+    uint64_t disruptions; /* evictions + restarts */
+    uint64_t decisions;   /* recommender calls */
 } ag_sim_metrics;
 
 /* Adds b to a. */
@@ -121,8 +121,8 @@ typedef struct ag_sim_summary {
     double ooms_per_cday;       /* per container-day */
     double mem_at_risk_per_cday;
     double disruptions_per_cday;
-    double core_hours;          /* requested */
-    double gib_hours;           /* requested */
+    double core_hours; /* requested */
+    double gib_hours;  /* requested */
     double container_days;
 } ag_sim_summary;
 
@@ -137,10 +137,10 @@ typedef struct ag_sim_point {
 
 /* The outcome for one workload-container. */
 typedef struct ag_sim_result {
-    const ag_wcontainer *wc;     /* borrowed */
+    const ag_wcontainer *wc; /* borrowed */
     ag_sim_metrics m;
     double first_request[AG_NRES], last_request[AG_NRES]; /* requests after warm-up / at end */
-    ag_sim_point *chart;         /* owned; chart_step_ms > 0 only */
+    ag_sim_point *chart;                                  /* owned; chart_step_ms > 0 only */
     size_t nchart;
 } ag_sim_result;
 

@@ -12,7 +12,7 @@
 #define HOUR_MS 3600000LL
 #define DAY_MS (24 * HOUR_MS)
 
-static const char *const kind_names[AG_ONLINE_NKINDS] = {"static", "vpa",   "krr",
+static const char *const kind_names[AG_ONLINE_NKINDS] = {"static",    "vpa",   "krr",
                                                          "autopilot", "crane", "augur"};
 
 static const ag__online_ops *const kind_ops[AG_ONLINE_NKINDS] = {

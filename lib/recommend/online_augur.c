@@ -36,12 +36,12 @@
 
 /* Per resource: the hourly levels and the current hour. */
 typedef struct level_ring {
-    double *v;      /* [n]: level of cell c at v[c % n]; NAN = no samples */
-    int64_t *cell;  /* [n]: which cell the slot holds */
+    double *v;     /* [n]: level of cell c at v[c % n]; NAN = no samples */
+    int64_t *cell; /* [n]: which cell the slot holds */
     size_t n;
-    int64_t cur;    /* the cell being filled; INT64_MIN = none */
-    double peak;    /* memory: the current cell's max */
-    double *buf;    /* CPU: the current cell's samples */
+    int64_t cur; /* the cell being filled; INT64_MIN = none */
+    double peak; /* memory: the current cell's max */
+    double *buf; /* CPU: the current cell's samples */
     size_t nbuf, seen;
     int64_t last_done; /* last finished cell; INT64_MIN = none */
     double max_level;  /* highest level ever (fallback) */
@@ -123,7 +123,8 @@ static ag_err check(const ag_augur_params *a)
         a->refit_ms <= 0 || a->lookahead_ms < 0 || a->limit_lookahead_ms < 0 ||
         !(a->hysteresis >= 0 && a->hysteresis < 1) || !(a->band >= 0 && a->band < 1) ||
         !(a->oom_bump_ratio >= 1) || a->oom_hold_ms < 0 || a->hold_ms < 0 ||
-        a->hold_ms > 90 * 24 * HOUR_MS || a->fallback_ms < a->fc_step_ms || !(a->lookahead_q > 0 && a->lookahead_q <= 1) || !(a->min_cpu_cores >= 0) ||
+        a->hold_ms > 90 * 24 * HOUR_MS || a->fallback_ms < a->fc_step_ms ||
+        !(a->lookahead_q > 0 && a->lookahead_q <= 1) || !(a->min_cpu_cores >= 0) ||
         !(a->min_mem_bytes >= 0) || a->min_history_ms < 0 || !isfinite(a->margin) ||
         !isfinite(a->limit_margin) || !isfinite(a->oom_bump_ratio))
         return AG_EINVAL;
@@ -347,9 +348,9 @@ static void fit(augur_state *s, const ag_augur_params *a, int res)
     size_t n = l->n, have = 0;
     ag_fc_request req;
     ag_fc_series in;
-    int64_t last = l->last_done, span = a->refit_ms + (a->lookahead_ms > a->limit_lookahead_ms
-                                                           ? a->lookahead_ms
-                                                           : a->limit_lookahead_ms);
+    int64_t last = l->last_done,
+            span = a->refit_ms + (a->lookahead_ms > a->limit_lookahead_ms ? a->lookahead_ms
+                                                                          : a->limit_lookahead_ms);
 
     ag_forecast_clear(&s->fc[res]);
     s->have_fc[res] = 0;
@@ -431,8 +432,8 @@ static double hold(augur_state *s, const ag_augur_params *a, int res, int64_t no
 }
 
 /* One resource's target and (memory) limit. */
-static void recommend_res(const ag_online *r, augur_state *s, int res, int64_t now,
-                          double *target, double *limit)
+static void recommend_res(const ag_online *r, augur_state *s, int res, int64_t now, double *target,
+                          double *limit)
 {
     const ag_augur_params *a = &r->p.augur;
     const level_ring *l = &s->lv[res];
@@ -446,8 +447,8 @@ static void recommend_res(const ag_online *r, augur_state *s, int res, int64_t n
     }
     if (!isfinite(t)) { /* no forecast (yet): the highest level of the last fallback_ms */
         /* memory always covers the last day's peak: it cannot be throttled */
-        int64_t back = res == AG_MEMORY && a->fallback_ms < 24 * HOUR_MS ? 24 * HOUR_MS
-                                                                          : a->fallback_ms;
+        int64_t back =
+            res == AG_MEMORY && a->fallback_ms < 24 * HOUR_MS ? 24 * HOUR_MS : a->fallback_ms;
         t = ring_max(l, (size_t)(back / a->fc_step_ms));
         if (!isfinite(t))
             t = peak;
@@ -527,5 +528,5 @@ static ag_err augur_recommend(ag_online *r, int64_t now, const double cur[AG_NRE
     return AG_OK;
 }
 
-const ag__online_ops ag__online_augur_ops = {augur_init, augur_observe, augur_oom,
-                                             augur_recommend, augur_clear};
+const ag__online_ops ag__online_augur_ops = {augur_init, augur_observe, augur_oom, augur_recommend,
+                                             augur_clear};

@@ -35,11 +35,11 @@ struct ag_daemon {
     ag_serve *slot;
     ag_store *st;
     ag_dataset *win;
-    int64_t fetched_to;   /* end of the last good fetch; INT64_MIN = none */
+    int64_t fetched_to; /* end of the last good fetch; INT64_MIN = none */
     ag_health h;
-    ag_view_fc *fcs;      /* the last forecasts, reused between refits */
+    ag_view_fc *fcs; /* the last forecasts, reused between refits */
     size_t nfcs;
-    int64_t fc_at;        /* when they were fitted; INT64_MIN = never */
+    int64_t fc_at; /* when they were fitted; INT64_MIN = never */
 };
 
 void ag_daemon_opts_default(ag_daemon_opts *o)
@@ -70,8 +70,7 @@ static void logf_(const ag_daemon *d, ag_log_level lv, const char *fmt, ...)
 
 static int64_t history(const ag_daemon *d)
 {
-    return d->o.history_ms ? d->o.history_ms
-                           : ag_algorithm_default_history_ms(d->o.rec.algorithm);
+    return d->o.history_ms ? d->o.history_ms : ag_algorithm_default_history_ms(d->o.rec.algorithm);
 }
 
 static void free_fcs(ag_view_fc *f, size_t n)
@@ -215,8 +214,7 @@ static ag_err fetch(ag_daemon *d, int64_t now, ag_errinfo *ei)
         d->fetched_to = now;
         d->h.samples_ingested += st.samples;
         logf_(d, AG_LOG_DEBUG, "msg=\"fetched\" from=%lld to=%lld samples=%llu",
-              (long long)(start / 1000), (long long)(now / 1000),
-              (unsigned long long)st.samples);
+              (long long)(start / 1000), (long long)(now / 1000), (unsigned long long)st.samples);
     }
     return rc;
 }
@@ -471,7 +469,7 @@ ag_err ag_daemon_step(ag_daemon *d, int64_t now, volatile const int *cancel, ag_
     v->health = d->h;
     ag_serve_publish(d->slot, v);
     ag_serve_set_health(d->slot, &d->h);
-    logf_(d, AG_LOG_INFO, "msg=\"published\" workloads=%zu forecasts=%zu seconds=%.3f", n,
-          d->nfcs, d->h.last_loop_seconds);
+    logf_(d, AG_LOG_INFO, "msg=\"published\" workloads=%zu forecasts=%zu seconds=%.3f", n, d->nfcs,
+          d->h.last_loop_seconds);
     return AG_OK;
 }

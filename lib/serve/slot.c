@@ -12,7 +12,7 @@
  * member, so a reader's pointer finds its holder. */
 typedef struct held {
     ag_view v;
-    int refs;     /* readers + 1 while current */
+    int refs; /* readers + 1 while current */
 } held;
 
 struct ag_serve {

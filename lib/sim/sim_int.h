@@ -13,20 +13,20 @@
 /* One replica: a member of the workload-container. */
 typedef struct ag__replica {
     const ag_container *c;
-    size_t ci[AG_NRES];      /* next sample of each series */
-    int created;             /* its pod exists (first sample seen) */
-    int announced;           /* its first values were emitted */
+    size_t ci[AG_NRES]; /* next sample of each series */
+    int created;        /* its pod exists (first sample seen) */
+    int announced;      /* its first values were emitted */
     double req[AG_NRES], lim[AG_NRES];
-    int64_t pod_start_ms;       /* pod creation: the updater's age */
-    int64_t container_start_ms; /* last container start: the quick-OOM rule */
+    int64_t pod_start_ms;          /* pod creation: the updater's age */
+    int64_t container_start_ms;    /* last container start: the quick-OOM rule */
     int64_t down_from, down_until; /* down in [from, until) */
-    int waking;                 /* comes back at down_until */
-    int evicted;                /* ... as a new pod with pend_req/pend_lim */
+    int waking;                    /* comes back at down_until */
+    int evicted;                   /* ... as a new pod with pend_req/pend_lim */
     double pend_req[AG_NRES], pend_lim[AG_NRES];
-    int crashes;                /* OOM kills in a row (back-off) */
+    int crashes;                          /* OOM kills in a row (back-off) */
     int64_t last_oom_ms, oom_after_start; /* quick OOM: time from start to the kill */
-    int64_t last_seen;          /* last sample time */
-    double last_mem;            /* last memory sample (in-place resizes) */
+    int64_t last_seen;                    /* last sample time */
+    double last_mem;                      /* last memory sample (in-place resizes) */
 } ag__replica;
 
 typedef struct ag__sim {
@@ -34,9 +34,9 @@ typedef struct ag__sim {
     const ag_wcontainer *wc;
     ag_sim_metrics *m;
     ag_online *rec_obj;
-    ag_rec rec;       /* the latest recommendation */
+    ag_rec rec; /* the latest recommendation */
     int have_rec;
-    int applied;      /* the warm-up is over: pods were created with recommendations */
+    int applied; /* the warm-up is over: pods were created with recommendations */
     int64_t step, begin, end, metrics_from;
     ag__replica *rep;
     size_t nrep;

@@ -584,16 +584,11 @@ static void test_out_of_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_throttling_exact),
-        cmocka_unit_test(test_oom_known_step),
-        cmocka_unit_test(test_crash_loop_backoff),
-        cmocka_unit_test(test_evict_when_outside_bounds),
-        cmocka_unit_test(test_eviction_cap),
-        cmocka_unit_test(test_causality),
-        cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_metrics_from_decisions),
-        cmocka_unit_test(test_summary_and_pareto),
-        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_throttling_exact),   cmocka_unit_test(test_oom_known_step),
+        cmocka_unit_test(test_crash_loop_backoff), cmocka_unit_test(test_evict_when_outside_bounds),
+        cmocka_unit_test(test_eviction_cap),       cmocka_unit_test(test_causality),
+        cmocka_unit_test(test_determinism),        cmocka_unit_test(test_metrics_from_decisions),
+        cmocka_unit_test(test_summary_and_pareto), cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
