@@ -131,6 +131,12 @@ int ag__http_code_index(int code);
  * the view's age is measured at. */
 ag_err ag__http_metrics(const ag_view *v, const ag_health *h, const uint64_t *counts,
                         int64_t now_ms, ag_buf *b);
+/* Its two parts: the view's series (the same bytes for as long as the
+ * view is published, so the server renders them once per view), and the
+ * daemon's own (live). */
+ag_err ag__http_metrics_view(const ag_view *v, ag_buf *b);
+ag_err ag__http_metrics_self(const ag_view *v, const ag_health *h, const uint64_t *counts,
+                             int64_t now_ms, ag_buf *b);
 
 /* ---- the web page (page.c) ---- */
 

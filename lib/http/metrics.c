@@ -175,18 +175,33 @@ static ag_err one(ag_buf *b, const char *name, const char *type, const char *hel
     return rc;
 }
 
+ag_err ag__http_metrics_view(const ag_view *v, ag_buf *b)
+{
+    ag_err rc = AG_OK;
+
+    for (int r = 0; rc == AG_OK && r < AG_NRES; r++)
+        rc = recs(b, v, r);
+    for (int r = 0; rc == AG_OK && r < AG_NRES; r++)
+        rc = fcs(b, v, r);
+    return rc;
+}
+
 ag_err ag__http_metrics(const ag_view *v, const ag_health *h, const uint64_t *counts,
                         int64_t now_ms, ag_buf *b)
+{
+    ag_err rc = ag__http_metrics_view(v, b);
+
+    return rc == AG_OK ? ag__http_metrics_self(v, h, counts, now_ms, b) : rc;
+}
+
+ag_err ag__http_metrics_self(const ag_view *v, const ag_health *h, const uint64_t *counts,
+                             int64_t now_ms, ag_buf *b)
 {
     ag_health zero = {0};
     ag_err rc = AG_OK;
 
     if (!h)
         h = &zero;
-    for (int r = 0; rc == AG_OK && r < AG_NRES; r++)
-        rc = recs(b, v, r);
-    for (int r = 0; rc == AG_OK && r < AG_NRES; r++)
-        rc = fcs(b, v, r);
     if (rc == AG_OK)
         rc = one(b, "augur_loop_duration_seconds", "gauge",
                  "Wall time of the last loop, in seconds.", h->last_loop_seconds);

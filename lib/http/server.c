@@ -42,6 +42,11 @@ struct ag_http {
     pthread_mutex_t mu; /* guards buckets */
     bucket buckets[NSETS][WAYS];
     uint64_t counts[AG__HTTP_NCODES]; /* atomics */
+    /* /metrics: the view's series rendered once per view */
+    pthread_mutex_t cache_mu;
+    const ag_view *cache_view; /* the view they were rendered from (by address and time) */
+    int64_t cache_ms;
+    ag_buf cache;
 };
 
 /* Per request: what arrived of the body so far. */
@@ -254,6 +259,27 @@ static enum MHD_Result readyz(ag_http *h, struct MHD_Connection *c, const ag_vie
     return ret;
 }
 
+/* Appends the view's series to b, from the cache when it holds this
+ * view. A published view never changes, so its bytes do not either. */
+static ag_err metrics_view(ag_http *h, const ag_view *v, ag_buf *b)
+{
+    ag_err rc = AG_OK;
+
+    if (!v)
+        return AG_OK;
+    pthread_mutex_lock(&h->cache_mu);
+    if (h->cache_view != v || h->cache_ms != v->computed_ms) {
+        ag__buf_reset(&h->cache);
+        rc = ag__http_metrics_view(v, &h->cache);
+        h->cache_view = rc == AG_OK ? v : NULL;
+        h->cache_ms = v->computed_ms;
+    }
+    if (rc == AG_OK)
+        rc = ag__buf_append(b, h->cache.p ? h->cache.p : "", h->cache.len);
+    pthread_mutex_unlock(&h->cache_mu);
+    return rc;
+}
+
 static enum MHD_Result metrics(ag_http *h, struct MHD_Connection *c, const ag_view *v)
 {
     ag_health hl;
@@ -268,7 +294,9 @@ static enum MHD_Result metrics(ag_http *h, struct MHD_Connection *c, const ag_vi
     /* This request is answered 200 unless rendering fails: count it. */
     counts[0]++;
     ag__buf_init(&b, RESP_MAX);
-    rc = ag__http_metrics(v, &hl, counts, ag_now_ms(), &b);
+    rc = metrics_view(h, v, &b);
+    if (rc == AG_OK)
+        rc = ag__http_metrics_self(v, &hl, counts, ag_now_ms(), &b);
     ret = rc == AG_OK
               ? send_buf(h, c, 200, "text/plain; version=0.0.4; charset=utf-8", &b, NULL, NULL)
               : send_error(h, c, 500, ag_strerror(rc), NULL, NULL);
@@ -532,7 +560,14 @@ ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errin
         ag__free(h);
         return AG_ENOMEM;
     }
+    ag__buf_init(&h->cache, RESP_MAX);
+    if (pthread_mutex_init(&h->cache_mu, NULL) != 0) {
+        ag__free(h->token);
+        ag__free(h);
+        return AG_ENOMEM;
+    }
     if (pthread_mutex_init(&h->mu, NULL) != 0) {
+        pthread_mutex_destroy(&h->cache_mu);
         ag__free(h->token);
         ag__free(h);
         return AG_ENOMEM;
@@ -547,6 +582,7 @@ ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errin
     if (!h->d) {
         ag_errinfo_set(ei, "cannot listen on %s", o->listen ? o->listen : "127.0.0.1:8080");
         pthread_mutex_destroy(&h->mu);
+        pthread_mutex_destroy(&h->cache_mu);
         ag__free(h->token);
         ag__free(h);
         return AG_ENET;
@@ -568,6 +604,8 @@ void ag_http_stop(ag_http *h)
         return;
     MHD_stop_daemon(h->d);
     pthread_mutex_destroy(&h->mu);
+    pthread_mutex_destroy(&h->cache_mu);
+    ag__buf_free(&h->cache);
     ag__free(h->token);
     ag__free(h);
 }

@@ -194,6 +194,15 @@ static ag_err fetch(ag_daemon *d, int64_t now, ag_errinfo *ei)
     if (start < now - history(d))
         start = now - history(d);
     rc = ag_prom_fetch(add, &d->o.prom, start, now, &ro, &st, NULL, ei);
+    if (rc == AG_ENODATA) {
+        /* Prometheus answered, with nothing new: not a failure (a quiet
+         * cluster, or a scrape that has not run since the last step) */
+        logf_(d, AG_LOG_DEBUG, "msg=\"no new samples\" from=%lld to=%lld",
+              (long long)(start / 1000), (long long)(now / 1000));
+        ag_dataset_free(add);
+        d->fetched_to = now;
+        return AG_OK;
+    }
     if (rc == AG_OK)
         rc = ag_dataset_finish(add, INT64_MIN, INT64_MAX, NULL);
     if (rc != AG_OK) {

@@ -126,14 +126,26 @@ ag_err ag__buf_csv_str(ag_buf *b, const char *s)
 
 ag_err ag__buf_json_num(ag_buf *b, double v)
 {
-    char tmp[32];
+    char tmp[320]; /* what -Wformat-truncation assumes %.*g may need */
     if (!isfinite(v))
         return ag__buf_puts(b, "null");
-    /* Shortest representation that reads back to the same double. */
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
+    /* The smallest precision from 6 to 17 that reads back to the same
+     * double. Reading back only gets truer as the precision grows, so
+     * after 6 (the common case) a binary search finds it in four tries
+     * instead of up to eleven (measured: /metrics spent most of its time
+     * here, bench/README.md). */
+    snprintf(tmp, sizeof tmp, "%.6g", v);
+    if (strtod(tmp, NULL) != v) {
+        int lo = 7, hi = 17; /* hi always reads back */
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            snprintf(tmp, sizeof tmp, "%.*g", mid, v);
+            if (strtod(tmp, NULL) == v)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        snprintf(tmp, sizeof tmp, "%.*g", hi, v);
     }
     return ag__buf_puts(b, tmp);
 }
