@@ -31,6 +31,15 @@ typedef struct bucket {
     double t; /* monotonic seconds of the last refill */
 } bucket;
 
+/* One body rendered from a view, kept while that view is the one asked
+ * for (known by its address and time: a published view never changes). */
+typedef struct view_cache {
+    pthread_mutex_t mu;
+    const ag_view *v;
+    int64_t ms;
+    ag_buf b;
+} view_cache;
+
 struct ag_http {
     struct MHD_Daemon *d;
     ag_serve *s;
@@ -42,11 +51,9 @@ struct ag_http {
     pthread_mutex_t mu; /* guards buckets */
     bucket buckets[NSETS][WAYS];
     uint64_t counts[AG__HTTP_NCODES]; /* atomics */
-    /* /metrics: the view's series rendered once per view */
-    pthread_mutex_t cache_mu;
-    const ag_view *cache_view; /* the view they were rendered from (by address and time) */
-    int64_t cache_ms;
-    ag_buf cache;
+    /* bodies that depend only on the view, rendered once per view:
+     * /metrics' view series, the unfiltered /api/v1/workloads */
+    view_cache metrics_cache, workloads_cache;
 };
 
 /* Per request: what arrived of the body so far. */
@@ -201,6 +208,10 @@ static int token_ok(const ag_http *h, const char *auth)
     return diff == 0;
 }
 
+static ag_err cached(view_cache *vc, const ag_view *v, ag_err (*render)(const ag_view *, ag_buf *),
+                     ag_buf *b);
+static ag_err render_workloads(const ag_view *v, ag_buf *b);
+
 /* The list endpoints: the page with its continue token as a header. */
 static enum MHD_Result list(ag_http *h, struct MHD_Connection *c, const ag__http_req *q,
                             const ag_view *v)
@@ -217,6 +228,8 @@ static enum MHD_Result list(ag_http *h, struct MHD_Connection *c, const ag__http
         rc = ag__buf_append(&b, v->recs_json, v->recs_json_len);
     else if (q->route == AG__R_RECS)
         rc = ag__http_recs_json(v, q, &b, &next);
+    else if (q->route == AG__R_WORKLOADS && plain)
+        rc = cached(&h->workloads_cache, v, render_workloads, &b);
     else if (q->route == AG__R_WORKLOADS)
         rc = ag__http_workloads_json(v, q, &b, &next);
     else
@@ -259,25 +272,48 @@ static enum MHD_Result readyz(ag_http *h, struct MHD_Connection *c, const ag_vie
     return ret;
 }
 
-/* Appends the view's series to b, from the cache when it holds this
- * view. A published view never changes, so its bytes do not either. */
-static ag_err metrics_view(ag_http *h, const ag_view *v, ag_buf *b)
+/* Appends render(v) to b, from the cache when it holds this view. */
+static ag_err cached(view_cache *vc, const ag_view *v, ag_err (*render)(const ag_view *, ag_buf *),
+                     ag_buf *b)
 {
     ag_err rc = AG_OK;
 
     if (!v)
-        return AG_OK;
-    pthread_mutex_lock(&h->cache_mu);
-    if (h->cache_view != v || h->cache_ms != v->computed_ms) {
-        ag__buf_reset(&h->cache);
-        rc = ag__http_metrics_view(v, &h->cache);
-        h->cache_view = rc == AG_OK ? v : NULL;
-        h->cache_ms = v->computed_ms;
+        return render(v, b);
+    pthread_mutex_lock(&vc->mu);
+    if (vc->v != v || vc->ms != v->computed_ms) {
+        ag__buf_reset(&vc->b);
+        rc = render(v, &vc->b);
+        vc->v = rc == AG_OK ? v : NULL;
+        vc->ms = v->computed_ms;
     }
     if (rc == AG_OK)
-        rc = ag__buf_append(b, h->cache.p ? h->cache.p : "", h->cache.len);
-    pthread_mutex_unlock(&h->cache_mu);
+        rc = ag__buf_append(b, vc->b.p ? vc->b.p : "", vc->b.len);
+    pthread_mutex_unlock(&vc->mu);
     return rc;
+}
+
+static ag_err render_workloads(const ag_view *v, ag_buf *b)
+{
+    ag__http_req q;
+    size_t next = 0;
+
+    ag__http_req_init(&q);
+    q.route = AG__R_WORKLOADS;
+    return ag__http_workloads_json(v, &q, b, &next);
+}
+
+static int cache_init(view_cache *vc)
+{
+    memset(vc, 0, sizeof *vc);
+    ag__buf_init(&vc->b, RESP_MAX);
+    return pthread_mutex_init(&vc->mu, NULL);
+}
+
+static void cache_free(view_cache *vc)
+{
+    pthread_mutex_destroy(&vc->mu);
+    ag__buf_free(&vc->b);
 }
 
 static enum MHD_Result metrics(ag_http *h, struct MHD_Connection *c, const ag_view *v)
@@ -294,7 +330,7 @@ static enum MHD_Result metrics(ag_http *h, struct MHD_Connection *c, const ag_vi
     /* This request is answered 200 unless rendering fails: count it. */
     counts[0]++;
     ag__buf_init(&b, RESP_MAX);
-    rc = metrics_view(h, v, &b);
+    rc = cached(&h->metrics_cache, v, ag__http_metrics_view, &b);
     if (rc == AG_OK)
         rc = ag__http_metrics_self(v, &hl, counts, ag_now_ms(), &b);
     ret = rc == AG_OK
@@ -560,14 +596,20 @@ ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errin
         ag__free(h);
         return AG_ENOMEM;
     }
-    ag__buf_init(&h->cache, RESP_MAX);
-    if (pthread_mutex_init(&h->cache_mu, NULL) != 0) {
+    if (cache_init(&h->metrics_cache) != 0) {
+        ag__free(h->token);
+        ag__free(h);
+        return AG_ENOMEM;
+    }
+    if (cache_init(&h->workloads_cache) != 0) {
+        cache_free(&h->metrics_cache);
         ag__free(h->token);
         ag__free(h);
         return AG_ENOMEM;
     }
     if (pthread_mutex_init(&h->mu, NULL) != 0) {
-        pthread_mutex_destroy(&h->cache_mu);
+        cache_free(&h->metrics_cache);
+        cache_free(&h->workloads_cache);
         ag__free(h->token);
         ag__free(h);
         return AG_ENOMEM;
@@ -582,7 +624,8 @@ ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errin
     if (!h->d) {
         ag_errinfo_set(ei, "cannot listen on %s", o->listen ? o->listen : "127.0.0.1:8080");
         pthread_mutex_destroy(&h->mu);
-        pthread_mutex_destroy(&h->cache_mu);
+        cache_free(&h->metrics_cache);
+        cache_free(&h->workloads_cache);
         ag__free(h->token);
         ag__free(h);
         return AG_ENET;
@@ -604,8 +647,8 @@ void ag_http_stop(ag_http *h)
         return;
     MHD_stop_daemon(h->d);
     pthread_mutex_destroy(&h->mu);
-    pthread_mutex_destroy(&h->cache_mu);
-    ag__buf_free(&h->cache);
+    cache_free(&h->metrics_cache);
+    cache_free(&h->workloads_cache);
     ag__free(h->token);
     ag__free(h);
 }
