@@ -280,14 +280,6 @@ static ag_err put_series(ag_buf *b, series *s, const double *vals, size_t n, int
 
 static ag_err put_recs(ag_buf *b, const ag_view *v, const extras *x)
 {
-    static const struct {
-        const char *bound;
-        ag__rep_field f;
-    } bounds[] = {{"target", AG__F_TARGET},
-                  {"lower", AG__F_LOWER},
-                  {"upper", AG__F_UPPER},
-                  {"uncapped", AG__F_UNCAPPED},
-                  {"limit", AG__F_LIMIT}};
     series s;
     ag_err rc = AG_OK;
 
@@ -297,10 +289,10 @@ static ag_err put_recs(ag_buf *b, const ag_view *v, const extras *x)
         for (size_t i = 0; rc == AG_OK && i < v->nrecs; i++) {
             const ag_view_rec *w = &v->recs[i];
             ag_report_item it = {.wc = NULL, .rec = w->rec};
-            for (size_t k = 0; rc == AG_OK && k < sizeof bounds / sizeof bounds[0]; k++) {
-                double y = ag__rep_rec(&it, r, bounds[k].f);
+            for (size_t k = 0; rc == AG_OK && k < AG__REP_NFIELDS; k++) {
+                double y = ag__rep_rec(&it, r, (ag__rep_field)k);
                 start_series(&s, metric, w->ns, w->name, w->kind, w->container, x);
-                add_label(&s, "bound", bounds[k].bound);
+                add_label(&s, "bound", ag__rep_bound_names[k]);
                 rc = put_series(b, &s, &y, 1, v->computed_ms, 0);
             }
         }

@@ -86,14 +86,6 @@ static ag_err wc_labels(ag_buf *b, const char *ns, const char *name, const char 
 
 static ag_err recs(ag_buf *b, const ag_view *v, int r)
 {
-    static const struct {
-        const char *bound;
-        ag__rep_field f;
-    } bounds[] = {{"target", AG__F_TARGET},
-                  {"lower", AG__F_LOWER},
-                  {"upper", AG__F_UPPER},
-                  {"uncapped", AG__F_UNCAPPED},
-                  {"limit", AG__F_LIMIT}};
     const char *name =
         r == AG_CPU ? "augur_recommendation_cpu_cores" : "augur_recommendation_memory_bytes";
     ag_err rc = family(b, name, "gauge",
@@ -103,15 +95,15 @@ static ag_err recs(ag_buf *b, const ag_view *v, int r)
     for (size_t i = 0; rc == AG_OK && v && i < v->nrecs; i++) {
         const ag_view_rec *x = &v->recs[i];
         ag_report_item it = {.wc = NULL, .rec = x->rec};
-        for (size_t k = 0; rc == AG_OK && k < sizeof bounds / sizeof bounds[0]; k++) {
-            double y = ag__rep_rec(&it, r, bounds[k].f);
+        for (size_t k = 0; rc == AG_OK && k < AG__REP_NFIELDS; k++) {
+            double y = ag__rep_rec(&it, r, (ag__rep_field)k);
             if (!isfinite(y))
                 continue;
             rc = ag__buf_printf(b, "%s{", name);
             if (rc == AG_OK)
                 rc = wc_labels(b, x->ns, x->name, x->kind, x->container);
             if (rc == AG_OK)
-                rc = label(b, "bound", bounds[k].bound, 0);
+                rc = label(b, "bound", ag__rep_bound_names[k], 0);
             if (rc == AG_OK)
                 rc = ag__buf_puts(b, "}");
             if (rc == AG_OK)

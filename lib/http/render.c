@@ -92,73 +92,15 @@ static void as_item(const ag_view_rec *x, ag_wcontainer *wc, ag_report_item *it)
     it->rec = x->rec;
 }
 
-/* ---- /api/v1/recommendations: report.c's json, item by item ---- */
-
-static ag_err rec_resource(ag_buf *b, const ag_report_item *it, int r)
-{
-    static const struct {
-        const char *key;
-        int field; /* ag__rep_field, or -1 request, -2 limit */
-    } keys[] = {
-        {"target", AG__F_TARGET},
-        {"lowerBound", AG__F_LOWER},
-        {"upperBound", AG__F_UPPER},
-        {"uncappedTarget", AG__F_UNCAPPED},
-        {"request", -1},
-        {"limit", -2},
-        {"recommendedLimit", AG__F_LIMIT},
-    };
-    size_t nk = sizeof keys / sizeof keys[0];
-    ag_err rc = ag__buf_printf(b, "    \"%s\": {\n", ag__rep_res_name(r));
-
-    for (size_t k = 0; rc == AG_OK && k < nk; k++) {
-        double v = keys[k].field == -1   ? ag__rep_cur_request(it, r)
-                   : keys[k].field == -2 ? ag__rep_cur_limit(it, r)
-                                         : ag__rep_rec(it, r, (ag__rep_field)keys[k].field);
-        rc = ag__buf_printf(b, "      \"%s\": ", keys[k].key);
-        if (rc == AG_OK)
-            rc = ag__rep_num(b, v);
-        if (rc == AG_OK)
-            rc = ag__buf_puts(b, k + 1 < nk ? ",\n" : "\n");
-    }
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, "    },\n");
-    return rc;
-}
+/* ---- /api/v1/recommendations: report.c's json items ---- */
 
 static ag_err rec_item(ag_buf *b, const ag_view_rec *x, int last)
 {
     ag_wcontainer wc;
     ag_report_item it;
-    ag_err rc;
 
     as_item(x, &wc, &it);
-    rc = ag__buf_puts(b, "  {\n    \"namespace\": ");
-    if (rc == AG_OK)
-        rc = ag__buf_json_str(b, wc.ns);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, ",\n    \"workload\": {\n      \"kind\": ");
-    if (rc == AG_OK)
-        rc = ag__buf_json_str(b, wc.kind);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, ",\n      \"name\": ");
-    if (rc == AG_OK)
-        rc = ag__buf_json_str(b, wc.name);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, "\n    },\n    \"container\": ");
-    if (rc == AG_OK)
-        rc = ag__buf_json_str(b, wc.container);
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, ",\n");
-    for (int r = 0; rc == AG_OK && r < AG_NRES; r++)
-        rc = rec_resource(b, &it, r);
-    if (rc == AG_OK)
-        rc = ag__buf_printf(b,
-                            "    \"pods\": %zu,\n    \"status\": {\n      \"cpu\": \"%s\",\n"
-                            "      \"memory\": \"%s\"\n    }\n  }%s\n",
-                            wc.n, ag__rep_status_name(it.rec.status[AG_CPU]),
-                            ag__rep_status_name(it.rec.status[AG_MEMORY]), last ? "" : ",");
-    return rc;
+    return ag__rep_json_item(b, &it, last);
 }
 
 ag_err ag__http_recs_json(const ag_view *v, const ag__http_req *r, ag_buf *b, size_t *next)
@@ -333,10 +275,15 @@ static ag_err wl_item(ag_buf *b, const ag_view_rec *x)
     return rc;
 }
 
-ag_err ag__http_workloads_json(const ag_view *v, const ag__http_req *r, ag_buf *b, size_t *next)
+/* The compact list bodies (/workloads, /forecasts): one item a line, the
+ * page of the view's count elements that match. */
+typedef ag_err (*item_fn)(ag_buf *b, const ag_view *v, size_t i);
+
+static ag_err json_list(const ag_view *v, size_t count, match_fn keep, item_fn item,
+                        const ag__http_req *r, ag_buf *b, size_t *next)
 {
     size_t *idx = NULL, n = 0;
-    ag_err rc = v ? page(v, v->nrecs, rec_match, r, &idx, &n, next) : AG_OK;
+    ag_err rc = v ? page(v, count, keep, r, &idx, &n, next) : AG_OK;
 
     if (!v)
         *next = 0;
@@ -345,12 +292,22 @@ ag_err ag__http_workloads_json(const ag_view *v, const ag__http_req *r, ag_buf *
     for (size_t i = 0; rc == AG_OK && i < n; i++) {
         rc = ag__buf_puts(b, i ? ",\n  " : "\n  ");
         if (rc == AG_OK)
-            rc = wl_item(b, &v->recs[idx[i]]);
+            rc = item(b, v, idx[i]);
     }
     if (rc == AG_OK)
         rc = ag__buf_puts(b, n ? "\n]\n" : "]\n");
     ag__free(idx);
     return rc;
+}
+
+static ag_err wl_at(ag_buf *b, const ag_view *v, size_t i)
+{
+    return wl_item(b, &v->recs[i]);
+}
+
+ag_err ag__http_workloads_json(const ag_view *v, const ag__http_req *r, ag_buf *b, size_t *next)
+{
+    return json_list(v, v ? v->nrecs : 0, rec_match, wl_at, r, b, next);
 }
 
 /* ---- /api/v1/forecasts ---- */
@@ -427,24 +384,14 @@ static ag_err fc_item(ag_buf *b, const ag_view_fc *f)
     return rc;
 }
 
+static ag_err fc_at(ag_buf *b, const ag_view *v, size_t i)
+{
+    return fc_item(b, &v->fcs[i]);
+}
+
 ag_err ag__http_forecasts_json(const ag_view *v, const ag__http_req *r, ag_buf *b, size_t *next)
 {
-    size_t *idx = NULL, n = 0;
-    ag_err rc = v ? page(v, v->nfcs, fc_match, r, &idx, &n, next) : AG_OK;
-
-    if (!v)
-        *next = 0;
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, "[");
-    for (size_t i = 0; rc == AG_OK && i < n; i++) {
-        rc = ag__buf_puts(b, i ? ",\n  " : "\n  ");
-        if (rc == AG_OK)
-            rc = fc_item(b, &v->fcs[idx[i]]);
-    }
-    if (rc == AG_OK)
-        rc = ag__buf_puts(b, n ? "\n]\n" : "]\n");
-    ag__free(idx);
-    return rc;
+    return json_list(v, v ? v->nfcs : 0, fc_match, fc_at, r, b, next);
 }
 
 /* ---- KEDA ---- */

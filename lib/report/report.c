@@ -89,6 +89,9 @@ double ag__rep_cur_limit(const ag_report_item *it, int r)
     return ag__rep_round(r, it->wc->limit[r]);
 }
 
+const char *const ag__rep_bound_names[AG__REP_NFIELDS] = {"target", "lower", "upper",
+                                                          "uncapped", "limit"};
+
 const char *ag__rep_res_name(int r)
 {
     return r == AG_CPU ? "cpu" : "memory";
@@ -165,7 +168,7 @@ static ag_err json_resource(ag_buf *b, const ag_report_item *it, int r)
     return rc;
 }
 
-static ag_err json_item(ag_buf *b, const ag_report_item *it, int last)
+ag_err ag__rep_json_item(ag_buf *b, const ag_report_item *it, int last)
 {
     const ag_wcontainer *wc = it->wc;
     ag_err rc = ag__buf_puts(b, "  {\n    \"namespace\": ");
@@ -205,7 +208,7 @@ static ag_err write_json(FILE *f, const ag_report_item *items, size_t n)
     ag__buf_init(&b, 0);
     rc = ag__buf_puts(&b, n ? "[\n" : "[]\n");
     for (size_t i = 0; rc == AG_OK && i < n; i++) {
-        rc = json_item(&b, &items[i], i + 1 == n);
+        rc = ag__rep_json_item(&b, &items[i], i + 1 == n);
         if (rc == AG_OK)
             rc = ag__rep_flush(f, &b, AG__REP_CHUNK);
     }

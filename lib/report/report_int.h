@@ -26,6 +26,11 @@ typedef enum ag__rep_field {
     AG__F_UNCAPPED,
     AG__F_LIMIT,
 } ag__rep_field;
+#define AG__REP_NFIELDS 5
+
+/* The "bound" label of each field, in field order, as /metrics and
+ * remote-write name them: "target", "lower", "upper", "uncapped", "limit". */
+extern const char *const ag__rep_bound_names[AG__REP_NFIELDS];
 
 /* v rounded up to whole millicores (CPU) or whole bytes (memory), with a
  * tiny tolerance so that 0.1 * 3 stays 300m. NAN when v is not finite. */
@@ -50,6 +55,9 @@ ag_err ag__rep_flush(FILE *f, ag_buf *b, size_t min);
 /* Appends v as a JSON number ("null" when not finite), whole numbers
  * without exponent. */
 ag_err ag__rep_num(ag_buf *b, double v);
+/* One element of the -o json array (docs/output.md), with a trailing
+ * comma unless last; the HTTP API serves the same bytes. */
+ag_err ag__rep_json_item(ag_buf *b, const ag_report_item *it, int last);
 
 /* Formats a Kubernetes quantity of a rounded value into buf ("250m",
  * "512Mi"). Returns buf. */
