@@ -32,7 +32,10 @@ typedef struct ag_view_rec {
     int pods;
     double request[AG_NRES], limit[AG_NRES]; /* current, NAN unknown */
     ag_rec rec;                              /* target/lower/upper/uncapped/limit, status */
-    const char *algorithm;                   /* static string: "vpa", "krr", ... */
+    const char *algorithm;                   /* static string: "vpa", "krr", "augur" */
+    const char *policy;     /* static "stable" / "cost-saving" under an AugurPolicy, else NULL */
+    char reason[160];       /* why, in a few words ("vpa: p90 of the decaying histogram") */
+    int64_t changed_ms;     /* when the target last changed (first computed) */
 } ag_view_rec;
 
 #define AG_VIEW_MAXQ 8
@@ -79,6 +82,56 @@ typedef struct ag_view {
     ag_health health; /* as of computed_ms */
 } ag_view;
 
+/* ---- what AugurPolicy objects say of workloads (lib/k8s/policy.c) ---- */
+
+/* How augur may apply a recommendation itself (AugurPolicy spec.updateMode,
+ * the VPA's update modes). */
+typedef enum ag_update_mode {
+    AG_UPDATE_OFF = 0,       /* never */
+    AG_UPDATE_INITIAL = 1,   /* only pods created from now on (no rollout) */
+    AG_UPDATE_RECREATE = 2,  /* patch the pod template: the workload rolls out */
+    AG_UPDATE_INPLACE = 3,   /* InPlaceOrRecreate: resize running pods in place */
+} ag_update_mode;
+
+/* "Off", "Initial", "Recreate", "InPlaceOrRecreate"; parse: AG_EINVAL. */
+const char *ag_update_mode_name(ag_update_mode m);
+ag_err ag_update_mode_parse(const char *s, ag_update_mode *out);
+
+/* One workload selected by an AugurPolicy, with what the policy sets. */
+typedef struct ag_wpolicy {
+    char ns[AG_VIEW_NAME], kind[64], name[AG_VIEW_NAME]; /* the workload */
+    char policy_ns[AG_VIEW_NAME], policy_name[AG_VIEW_NAME]; /* the AugurPolicy */
+    int64_t generation;                    /* the AugurPolicy's metadata.generation */
+    int policy;                            /* ag_augur_policy (augur/online.h) */
+    double cpu_risk, mem_risk;             /* riskBudget; NAN = the policy's own */
+    double min_allowed[AG_NRES];           /* bounds.minAllowed; NAN = none */
+    double max_allowed[AG_NRES];           /* bounds.maxAllowed; NAN = none */
+    int64_t horizon_ms;                    /* spec.horizon; 0 = the daemon's */
+    int act;                               /* spec.act */
+    ag_update_mode mode;                   /* spec.updateMode */
+    double max_unavailable_share;          /* spec.maxUnavailableShare (0.25) */
+} ag_wpolicy;
+
+/* Sorts v[0..n) by (ns, kind, name), as ag_wpolicy_find() needs. */
+void ag_wpolicy_sort(ag_wpolicy *v, size_t n);
+/* The policy of a workload in v (sorted), or NULL when none selects it. */
+const ag_wpolicy *ag_wpolicy_find(const ag_wpolicy *v, size_t n, const char *ns,
+                                  const char *kind, const char *name);
+
+/* ---- the loop's runs, for /api/v1/runs ---- */
+
+/* One loop of the daemon, as /api/v1/runs lists it. */
+typedef struct ag_run {
+    uint64_t id;             /* 1, 2, ... since start */
+    int64_t started_ms, ended_ms;
+    int ok;                  /* published a view */
+    size_t workloads;        /* workload-containers recommended (0 on failure) */
+    size_t forecasts;        /* forecasts in the view */
+    uint64_t samples;        /* samples fetched by this loop */
+    int refit;               /* the forecasts were refitted in this loop */
+    char error[256];         /* "" when ok */
+} ag_run;
+
 /* Frees a view and everything it owns. NULL is a no-op. (Only the
  * publisher calls this; readers use ag_serve_release().) */
 void ag_view_free(ag_view *v);
@@ -109,6 +162,14 @@ void ag_serve_release(ag_serve *s, const ag_view *v);
 void ag_serve_health(ag_serve *s, ag_health *out);
 /* Replaces the live health (the loop's call). */
 void ag_serve_set_health(ag_serve *s, const ag_health *h);
+
+/* Records a run (copied) into the slot's ring of the last AG_SERVE_RUNS
+ * runs (the loop's call). */
+#define AG_SERVE_RUNS 256
+void ag_serve_record_run(ag_serve *s, const ag_run *r);
+/* Copies up to max of the recorded runs, newest first, into out; returns
+ * how many. */
+size_t ag_serve_runs(ag_serve *s, ag_run *out, size_t max);
 
 #ifdef __cplusplus
 }
