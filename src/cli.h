@@ -60,6 +60,8 @@ typedef struct ag_cli {
     const char *kubernetes;   /* "in-cluster", a kubeconfig path, or NULL = off */
     const char *recommender_name;
     const char *remote_write; /* remote-write URL, or NULL = off */
+    int actuate;              /* serve: apply recommendations where an AugurPolicy allows */
+    int actuate_dry_run;      /* serve: ... only log what would be applied */
     /* public trace formats */
     const char *trace_format;
     double capacity_cores, capacity_memory; /* 0 = the format's default */
@@ -120,6 +122,15 @@ int cmd_recommend(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+/* `augur backtest` with argv (after the command name), the report written
+ * to out instead of stdout (errors still go to stderr). Returns the exit
+ * code. Also what the daemon's backtests run (serve_backtest.c). */
+int ag_cli_backtest(int argc, char **argv, FILE *out);
+/* The daemon's backtest runner (an ag_http_backtest_fn, augur/http.h):
+ * ud is the store's path (const char *); runs ag_cli_backtest() over it
+ * with the options of the request. */
+ag_err ag_cli_serve_backtest(void *ud, const char *request_json, size_t len, char **result_json,
+                             size_t *result_len, ag_errinfo *ei);
 int cmd_serve(int argc, char **argv);
 
 #endif

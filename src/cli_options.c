@@ -75,6 +75,8 @@ static const opt options[] = {
     {"kubernetes", 0, G_SERVE, 1},
     {"recommender-name", 0, G_SERVE, 1},
     {"remote-write", 0, G_SERVE, 1},
+    {"actuate", 0, G_SERVE, 0},
+    {"dry-run", 0, G_SERVE, 0},
     {"trace-format", 0, G_DATA, 1},
     {"capacity-cores", 0, G_DATA, 1},
     {"capacity-memory", 0, G_DATA, 1},
@@ -178,6 +180,10 @@ static int apply_serve(ag_cli *cli, const char *name, const char *value)
             return usage_error(cli->cmd, "--remote-write: '%s' is not an http:// or https:// URL",
                                value);
         cli->remote_write = value;
+    } else if (!strcmp(name, "actuate")) {
+        cli->actuate = 1;
+    } else if (!strcmp(name, "dry-run")) {
+        cli->actuate_dry_run = 1;
     }
     return AG_EXIT_OK;
 }

@@ -55,6 +55,13 @@ typedef struct ag_daemon ag_daemon;
 ag_err ag_daemon_new(const ag_daemon_opts *o, ag_serve *slot, ag_daemon **out, ag_errinfo *ei);
 void ag_daemon_free(ag_daemon *d);
 
+/* The AugurPolicy selections to apply from the next step (copied; the
+ * caller keeps v). A workload in v gets augur's recommender with its
+ * policy, risk budget and bounds, and its forecasts the policy's horizon;
+ * one whose policy changed is replayed from the store. n = 0 clears
+ * them. AG_ENOMEM keeps the previous ones. */
+ag_err ag_daemon_set_policies(ag_daemon *d, const ag_wpolicy *v, size_t n);
+
 /* One loop at time now_ms: fetch (since the last good fetch), store,
  * recommend, forecast when due, publish. A failed fetch keeps the last
  * published view, counts the error in the health, and returns its error;

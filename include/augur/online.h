@@ -176,6 +176,17 @@ typedef struct ag_online ag_online;
 ag_err ag_online_new(const ag_online_params *p, const ag_online_spec *spec, ag_online **out);
 void ag_online_free(ag_online *r);
 
+/* Makes room for replicas 0 .. replicas-1 (a daemon sees pods come and
+ * go; the simulator knows them all at creation). Fewer than now is a
+ * no-op. AG_ENOMEM leaves r as it was. */
+ag_err ag_online_grow(ag_online *r, int replicas);
+
+/* The request and limit now in force (the workload was resized since
+ * ag_online_new()): limits that keep the workload's limit:request ratio
+ * follow the new one. NAN = unknown. */
+void ag_online_set_current(ag_online *r, const double request[AG_NRES],
+                           const double limit[AG_NRES]);
+
 /* Feeds one usage sample of one replica (samples of a replica in time
  * order; replicas interleaved in time order). v: cores or bytes, as seen
  * by cAdvisor: CPU above the limit was throttled and is not seen. */

@@ -77,6 +77,8 @@ typedef struct ag_view {
     size_t nrecs;
     ag_view_fc *fcs;
     size_t nfcs;
+    struct ag__fcs_shared *fcs_shared; /* internal: when set, fcs belong to it (shared by the
+                                          views built between two refits) */
     char *recs_json; /* `augur recommend -o json` of all recs (NUL-terminated) */
     size_t recs_json_len;
     ag_health health; /* as of computed_ms */
@@ -85,17 +87,19 @@ typedef struct ag_view {
 /* ---- what AugurPolicy objects say of workloads (lib/k8s/policy.c) ---- */
 
 /* How augur may apply a recommendation itself (AugurPolicy spec.updateMode,
- * the VPA's update modes). */
-typedef enum ag_update_mode {
-    AG_UPDATE_OFF = 0,       /* never */
-    AG_UPDATE_INITIAL = 1,   /* only pods created from now on (no rollout) */
-    AG_UPDATE_RECREATE = 2,  /* patch the pod template: the workload rolls out */
-    AG_UPDATE_INPLACE = 3,   /* InPlaceOrRecreate: resize running pods in place */
-} ag_update_mode;
+ * the VPA's update modes). Named ag_act_mode because ag_update_mode is the
+ * simulator's (augur/sim.h), whose names are the CLI's ("in-place"). */
+typedef enum ag_act_mode {
+    AG_ACT_OFF = 0,      /* never */
+    AG_ACT_INITIAL = 1,  /* only pods created from now on (no rollout) */
+    AG_ACT_RECREATE = 2, /* patch the pod template: the workload rolls out */
+    AG_ACT_INPLACE = 3,  /* InPlaceOrRecreate: resize running pods in place */
+} ag_act_mode;
 
-/* "Off", "Initial", "Recreate", "InPlaceOrRecreate"; parse: AG_EINVAL. */
-const char *ag_update_mode_name(ag_update_mode m);
-ag_err ag_update_mode_parse(const char *s, ag_update_mode *out);
+/* "Off", "Initial", "Recreate", "InPlaceOrRecreate" (the CRD's names);
+ * parse: AG_EINVAL when unknown. */
+const char *ag_act_mode_name(ag_act_mode m);
+ag_err ag_act_mode_parse(const char *s, ag_act_mode *out);
 
 /* One workload selected by an AugurPolicy, with what the policy sets. */
 typedef struct ag_wpolicy {
@@ -108,7 +112,7 @@ typedef struct ag_wpolicy {
     double max_allowed[AG_NRES];           /* bounds.maxAllowed; NAN = none */
     int64_t horizon_ms;                    /* spec.horizon; 0 = the daemon's */
     int act;                               /* spec.act */
-    ag_update_mode mode;                   /* spec.updateMode */
+    ag_act_mode mode;                      /* spec.updateMode */
     double max_unavailable_share;          /* spec.maxUnavailableShare (0.25) */
 } ag_wpolicy;
 
@@ -120,8 +124,9 @@ const ag_wpolicy *ag_wpolicy_find(const ag_wpolicy *v, size_t n, const char *ns,
 
 /* ---- the loop's runs, for /api/v1/runs ---- */
 
-/* One loop of the daemon, as /api/v1/runs lists it. */
-typedef struct ag_run {
+/* One loop of the daemon, as /api/v1/runs lists it (ag_run in augur/store.h
+ * is a stored recommendation run, another thing). */
+typedef struct ag_loop_run {
     uint64_t id;             /* 1, 2, ... since start */
     int64_t started_ms, ended_ms;
     int ok;                  /* published a view */
@@ -130,7 +135,7 @@ typedef struct ag_run {
     uint64_t samples;        /* samples fetched by this loop */
     int refit;               /* the forecasts were refitted in this loop */
     char error[256];         /* "" when ok */
-} ag_run;
+} ag_loop_run;
 
 /* Frees a view and everything it owns. NULL is a no-op. (Only the
  * publisher calls this; readers use ag_serve_release().) */
@@ -166,10 +171,10 @@ void ag_serve_set_health(ag_serve *s, const ag_health *h);
 /* Records a run (copied) into the slot's ring of the last AG_SERVE_RUNS
  * runs (the loop's call). */
 #define AG_SERVE_RUNS 256
-void ag_serve_record_run(ag_serve *s, const ag_run *r);
+void ag_serve_record_run(ag_serve *s, const ag_loop_run *r);
 /* Copies up to max of the recorded runs, newest first, into out; returns
  * how many. */
-size_t ag_serve_runs(ag_serve *s, ag_run *out, size_t max);
+size_t ag_serve_runs(ag_serve *s, ag_loop_run *out, size_t max);
 
 #ifdef __cplusplus
 }

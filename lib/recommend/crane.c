@@ -1037,4 +1037,4 @@ static ag_err recommend(ag_online *r, int64_t now, const double cur[AG_NRES], ag
     return AG_OK;
 }
 
-const ag__online_ops ag__online_crane_ops = {init, observe, oom, recommend, clear};
+const ag__online_ops ag__online_crane_ops = {init, observe, oom, recommend, clear, NULL};

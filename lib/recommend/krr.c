@@ -461,5 +461,30 @@ static ag_err klive_recommend(ag_online *r, int64_t now, const double cur[AG_NRE
     return AG_OK;
 }
 
-const ag__online_ops ag__online_krr_ops = {klive_init, klive_observe, klive_oom, klive_recommend,
-                                           klive_clear};
+static ag_err klive_grow(ag_online *r, int n)
+{
+    krr_live *k = r->state;
+    int64_t window = k->window_ms;
+    kring *c = ag__realloc(k->cpu, (size_t)n * sizeof *c);
+
+    if (!c)
+        return AG_ENOMEM;
+    k->cpu = c;
+    for (int i = k->nrep; i < n; i++) {
+        kring *x = &k->cpu[i];
+        memset(x, 0, sizeof *x);
+        x->cap = ring_cap(r, window);
+        x->t = ag__malloc(x->cap * sizeof *x->t);
+        x->b = ag__malloc(x->cap * sizeof *x->b);
+        if (!x->t || !x->b) {
+            ag__free(x->t);
+            ag__free(x->b);
+            return AG_ENOMEM; /* replicas up to i stay usable */
+        }
+        k->nrep = i + 1;
+    }
+    return AG_OK;
+}
+
+const ag__online_ops ag__online_krr_ops = {klive_init,      klive_observe, klive_oom,
+                                           klive_recommend, klive_clear,   klive_grow};

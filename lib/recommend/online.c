@@ -255,6 +255,28 @@ void ag_online_free(ag_online *r)
     ag__free(r);
 }
 
+ag_err ag_online_grow(ag_online *r, int replicas)
+{
+    ag_err rc = AG_OK;
+
+    if (replicas <= r->spec.replicas)
+        return AG_OK;
+    if (r->ops->grow)
+        rc = r->ops->grow(r, replicas); /* the kinds without one ignore the replica */
+    if (rc == AG_OK)
+        r->spec.replicas = replicas;
+    return rc;
+}
+
+void ag_online_set_current(ag_online *r, const double request[AG_NRES],
+                           const double limit[AG_NRES])
+{
+    for (int i = 0; i < AG_NRES; i++) {
+        r->spec.request[i] = request[i];
+        r->spec.limit[i] = limit[i];
+    }
+}
+
 void ag_online_observe(ag_online *r, int replica, ag_resource res, int64_t t_ms, double v)
 {
     if (r->ops->observe && isfinite(v) && v >= 0 && (unsigned)res < AG_NRES)

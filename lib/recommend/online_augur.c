@@ -41,8 +41,8 @@ typedef struct level_ring {
     size_t n;
     int64_t cur; /* the cell being filled; INT64_MIN = none */
     double peak; /* memory: the current cell's max */
-    double *buf; /* CPU: the current cell's samples */
-    size_t nbuf, seen;
+    double *buf; /* CPU: the current cell's samples, grown on demand */
+    size_t nbuf, bcap, seen;
     int64_t last_done; /* last finished cell; INT64_MIN = none */
     double max_level;  /* highest level ever (fallback) */
     double ring_peak;  /* ring_max(all) as of cell peak_at (a cache) */
@@ -175,9 +175,7 @@ static ag_err augur_init(ag_online *r)
         l->n = n;
         l->v = ag__malloc(n * sizeof *l->v);
         l->cell = ag__malloc(n * sizeof *l->cell);
-        if (res == AG_CPU)
-            l->buf = ag__malloc(CELL_SAMPLES_MAX * sizeof *l->buf);
-        if (!l->v || !l->cell || (res == AG_CPU && !l->buf))
+        if (!l->v || !l->cell)
             return AG_ENOMEM; /* augur_clear() frees the rest */
         for (size_t i = 0; i < n; i++)
             l->cell[i] = INT64_MIN;
@@ -248,13 +246,24 @@ static void augur_observe(ag_online *r, int replica, ag_resource res, int64_t t,
             l->peak = x;
         return;
     }
-    /* keep every k-th sample once the buffer is full (k doubling) */
-    if (l->nbuf < CELL_SAMPLES_MAX) {
+    /* the buffer grows to CELL_SAMPLES_MAX (a daemon tracking thousands
+     * of containers sees a few dozen samples an hour each); past it,
+     * every k-th sample is kept (k doubling) */
+    if (l->nbuf == l->bcap && l->bcap < CELL_SAMPLES_MAX) {
+        size_t cap = l->bcap ? 2 * l->bcap : 64;
+        double *nb = ag__realloc(l->buf, (cap < CELL_SAMPLES_MAX ? cap : CELL_SAMPLES_MAX) *
+                                             sizeof *nb);
+        if (nb) {
+            l->buf = nb;
+            l->bcap = cap < CELL_SAMPLES_MAX ? cap : CELL_SAMPLES_MAX;
+        }
+    }
+    if (l->nbuf < l->bcap) {
         l->buf[l->nbuf++] = x;
-    } else if (++l->seen % 2 == 0) {
-        for (size_t i = 0; i < CELL_SAMPLES_MAX / 2; i++)
+    } else if (l->bcap >= 2 && ++l->seen % 2 == 0) {
+        for (size_t i = 0; i < l->bcap / 2; i++)
             l->buf[i] = l->buf[2 * i];
-        l->nbuf = CELL_SAMPLES_MAX / 2;
+        l->nbuf = l->bcap / 2;
         l->buf[l->nbuf++] = x;
     }
 }
@@ -529,4 +538,4 @@ static ag_err augur_recommend(ag_online *r, int64_t now, const double cur[AG_NRE
 }
 
 const ag__online_ops ag__online_augur_ops = {augur_init, augur_observe, augur_oom, augur_recommend,
-                                             augur_clear};
+                                             augur_clear, NULL};

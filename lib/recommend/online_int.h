@@ -22,6 +22,9 @@ typedef struct ag__online_ops {
                         ag_rec *out);
     /* Frees r->state (not r). */
     void (*clear)(ag_online *r);
+    /* Makes room for r->spec.replicas = n (> the current); NULL when the
+     * kind keeps no per-replica state. AG_ENOMEM leaves the state. */
+    ag_err (*grow)(ag_online *r, int n);
 } ag__online_ops;
 
 struct ag_online {

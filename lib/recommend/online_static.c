@@ -34,4 +34,4 @@ static ag_err recommend(ag_online *r, int64_t now_ms, const double cur[AG_NRES],
     return AG_OK;
 }
 
-const ag__online_ops ag__online_static_ops = {init, NULL, NULL, recommend, NULL};
+const ag__online_ops ag__online_static_ops = {init, NULL, NULL, recommend, NULL, NULL};

@@ -815,5 +815,28 @@ static ag_err live_recommend(ag_online *r, int64_t now, const double cur[AG_NRES
     return AG_OK;
 }
 
-const ag__online_ops ag__online_vpa_ops = {live_init, live_observe, live_oom, live_recommend,
-                                           live_clear};
+static ag_err live_grow(ag_online *r, int n)
+{
+    vpa_live *v = r->state;
+    int64_t *cl = ag__realloc(v->cpu_last, (size_t)n * sizeof *cl);
+    memstate *m;
+
+    if (!cl)
+        return AG_ENOMEM;
+    v->cpu_last = cl;
+    m = ag__realloc(v->mem, (size_t)n * sizeof *m);
+    if (!m)
+        return AG_ENOMEM; /* cpu_last is larger than needed: harmless */
+    v->mem = m;
+    for (int i = v->nrep; i < n; i++) {
+        memset(&v->mem[i], 0, sizeof v->mem[i]);
+        v->cpu_last[i] = AG__GO_ZERO_MS;
+        v->mem[i].last_start = AG__GO_ZERO_MS;
+        v->mem[i].fac_t = INT64_MIN;
+    }
+    v->nrep = n;
+    return AG_OK;
+}
+
+const ag__online_ops ag__online_vpa_ops = {live_init,      live_observe, live_oom,
+                                           live_recommend, live_clear,   live_grow};

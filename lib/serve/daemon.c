@@ -1,15 +1,20 @@
 /*
  * serve/daemon.c - one loop of `augur serve`.
  *
- * The daemon keeps the data window in memory (win): each step fetches
- * only what Prometheus has since the last good fetch (with a 5-minute
- * overlap the store and the dataset deduplicate), writes it to the store,
- * appends it to the window and cuts the window to the history. Then the
- * recommender runs over every workload-container (the same
- * ag_recommend() as `augur recommend`) and, when due, the forecasts are
- * refitted (the same ag_forecast_series() as `augur forecast`). The view is
- * built whole and only then published, so readers see the last good view
- * until a step completes; a failed fetch leaves it in place.
+ * Each step fetches only what Prometheus has since the last good fetch
+ * (with a 5-minute overlap; the store deduplicates, the tracks skip what
+ * they have seen), writes it to the store and feeds it to the tracks
+ * (track.c): one online recommender per workload-container, plus hourly
+ * cells for the forecasts. The samples themselves are not kept, so memory
+ * follows the number of containers, not the history. A first start (or a
+ * restart on a store) replays the history in 6-hour slices. Then every
+ * workload-container is asked for its recommendation (the live VPA gives
+ * what `augur recommend` gives on the same samples; a workload under an
+ * AugurPolicy gets augur's own recommender with that policy and its
+ * bounds) and, when due, the forecasts are refitted (the same
+ * ag_forecast_series() as `augur forecast`). The view is built whole and
+ * only then published, so readers see the last good view until a step
+ * completes; a failed fetch leaves it in place.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -18,14 +23,17 @@
 #include <string.h>
 #include "augur/daemon.h"
 #include "augur/forecast.h"
+#include "augur/online.h"
 #include "augur/report.h"
 #include "augur/store.h"
 #include "augur/util.h"
+#include "serve/serve_int.h"
 #include "util/alloc.h"
 
 #define MIN_MS 60000LL
 #define HOUR_MS (60 * MIN_MS)
 #define OVERLAP_MS (5 * MIN_MS)
+#define SLICE_MS (6 * HOUR_MS) /* a backfill or replay reads this much at a time */
 
 static const double fc_quantiles[] = {0.5, 0.9, 0.95};
 #define FC_NQ (sizeof fc_quantiles / sizeof fc_quantiles[0])
@@ -34,12 +42,18 @@ struct ag_daemon {
     ag_daemon_opts o;
     ag_serve *slot;
     ag_store *st;
-    ag_dataset *win;
+    ag__tracks *tracks;
     int64_t fetched_to; /* end of the last good fetch; INT64_MIN = none */
+    int64_t step_ms;    /* the samples' interval, once a fetch told it */
     ag_health h;
-    ag_view_fc *fcs; /* the last forecasts, reused between refits */
+    ag__fcs_shared *fcs; /* the last forecasts, shared by the views until the next refit */
+    ag_view_fc *fcv;
     size_t nfcs;
     int64_t fc_at; /* when they were fitted; INT64_MIN = never */
+    ag_wpolicy *pol; /* AugurPolicy selections (sorted) */
+    size_t npol;
+    uint64_t runs;
+    uint64_t step_samples; /* samples fetched by the current step */
 };
 
 void ag_daemon_opts_default(ag_daemon_opts *o)
@@ -87,9 +101,114 @@ void ag_daemon_free(ag_daemon *d)
     if (!d)
         return;
     ag_store_close(d->st);
-    ag_dataset_free(d->win);
-    free_fcs(d->fcs, d->nfcs);
+    ag__tracks_free(d->tracks);
+    ag__fcs_unref(d->fcs);
+    ag__free(d->pol);
     ag__free(d);
+}
+
+/* ---- which recommender a workload gets ------------------------------ */
+
+static const ag_wpolicy *policy_of(const ag_daemon *d, const char *ns, const char *kind,
+                                   const char *name)
+{
+    return d->npol ? ag_wpolicy_find(d->pol, d->npol, ns, kind, name) : NULL;
+}
+
+/* The recommender parameters for a workload: its AugurPolicy's (augur's
+ * own recommender with that policy and risk budget), else the daemon's. */
+static void params_for(const ag_daemon *d, const ag_wpolicy *w, ag_online_params *p,
+                       ag__tsig *sig)
+{
+    memset(sig, 0, sizeof *sig);
+    sig->cpu_risk = sig->mem_risk = NAN;
+    if (!w) {
+        sig->kind = d->o.rec.algorithm == AG_ALGO_KRR ? AG_ONLINE_KRR : AG_ONLINE_VPA;
+        ag_online_params_default(p, sig->kind);
+        p->rec = d->o.rec;
+        return;
+    }
+    sig->kind = AG_ONLINE_AUGUR;
+    sig->policy = w->policy;
+    sig->cpu_risk = w->cpu_risk;
+    sig->mem_risk = w->mem_risk;
+    ag_online_params_default(p, AG_ONLINE_AUGUR);
+    ag_augur_params_policy(&p->augur, (ag_augur_policy)w->policy);
+    if (isfinite(w->cpu_risk))
+        p->augur.cpu_risk = w->cpu_risk;
+    if (isfinite(w->mem_risk))
+        p->augur.mem_risk = w->mem_risk;
+}
+
+static int same_sig(const ag__tsig *a, const ag__tsig *b)
+{
+    return a->kind == b->kind && a->policy == b->policy &&
+           (a->cpu_risk == b->cpu_risk || (isnan(a->cpu_risk) && isnan(b->cpu_risk))) &&
+           (a->mem_risk == b->mem_risk || (isnan(a->mem_risk) && isnan(b->mem_risk)));
+}
+
+ag_err ag_daemon_set_policies(ag_daemon *d, const ag_wpolicy *v, size_t n)
+{
+    ag_wpolicy *c = NULL;
+
+    if (n) {
+        c = ag__malloc(n * sizeof *c);
+        if (!c)
+            return AG_ENOMEM;
+        memcpy(c, v, n * sizeof *c);
+        ag_wpolicy_sort(c, n);
+    }
+    ag__free(d->pol);
+    d->pol = c;
+    d->npol = n;
+    return AG_OK;
+}
+
+/* ---- feeding the tracks --------------------------------------------- */
+
+/* Feeds a fetched (or loaded) dataset to the tracks. only: feed just this
+ * track (a replay after a policy change), NULL = all. */
+static ag_err ingest(ag_daemon *d, ag_dataset *add, const ag__track *only)
+{
+    ag_wcontainer *wc = NULL;
+    size_t n = 0;
+    ag_err rc = ag_dataset_finish(add, INT64_MIN, INT64_MAX, NULL);
+
+    if (rc == AG_OK)
+        rc = ag_dataset_group(add, NULL, &wc, &n);
+    for (size_t i = 0; i < n && rc == AG_OK; i++) {
+        ag_online_params p;
+        ag__tsig sig;
+        ag__track *t;
+        if (only && (strcmp(only->ns, wc[i].ns) || strcmp(only->kind, wc[i].kind) ||
+                     strcmp(only->name, wc[i].name) || strcmp(only->container, wc[i].container)))
+            continue;
+        params_for(d, policy_of(d, wc[i].ns, wc[i].kind, wc[i].name), &p, &sig);
+        t = ag__tracks_get(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container, &p,
+                           &sig);
+        rc = t ? ag__track_feed(d->tracks, t, &wc[i]) : AG_ENOMEM;
+    }
+    ag_wcontainers_free(wc, n);
+    return rc;
+}
+
+/* Replays the store's [from, to] into the tracks, a slice at a time. */
+static ag_err replay(ag_daemon *d, int64_t from, int64_t to, const char *ns,
+                     const ag__track *only, ag_errinfo *ei)
+{
+    ag_err rc = AG_OK;
+
+    for (int64_t a = from; a <= to && rc == AG_OK; a += SLICE_MS) {
+        int64_t b = a + SLICE_MS - 1 < to ? a + SLICE_MS - 1 : to;
+        ag_dataset *ds = ag_dataset_new();
+        if (!ds)
+            return AG_ENOMEM;
+        rc = ag_store_load(d->st, ds, a, b, ns, ei);
+        if (rc == AG_OK && ag_dataset_count(ds))
+            rc = ingest(d, ds, only);
+        ag_dataset_free(ds);
+    }
+    return rc;
 }
 
 ag_err ag_daemon_new(const ag_daemon_opts *o, ag_serve *slot, ag_daemon **out, ag_errinfo *ei)
@@ -119,16 +238,16 @@ ag_err ag_daemon_new(const ag_daemon_opts *o, ag_serve *slot, ag_daemon **out, a
     d->fetched_to = d->fc_at = INT64_MIN;
     d->h.started_ms = now;
     d->h.stale_ms = o->stale_ms;
-    d->win = ag_dataset_new();
-    if (!d->win) {
+    d->tracks = ag__tracks_new(o->forecast_step_ms, o->forecast_history_ms);
+    if (!d->tracks) {
         ag_daemon_free(d);
         return AG_ENOMEM;
     }
     if (o->db_path) {
         rc = ag_store_open(o->db_path, &d->st, ei);
-        /* restart: the window starts from what the store committed */
+        /* restart: the tracks start from what the store committed */
         if (rc == AG_OK && ag_store_time_range(d->st, &lo, &hi, NULL) == AG_OK) {
-            rc = ag_store_load(d->st, d->win, now - history(d), now, o->prom.ns, ei);
+            rc = replay(d, now - history(d), now, o->prom.ns, NULL, ei);
             if (rc == AG_OK)
                 d->fetched_to = hi;
         }
@@ -142,36 +261,6 @@ ag_err ag_daemon_new(const ag_daemon_opts *o, ag_serve *slot, ag_daemon **out, a
     return AG_OK;
 }
 
-/* Appends a finished fetch to the window. */
-static ag_err merge(ag_dataset *win, const ag_dataset *add)
-{
-    for (size_t i = 0; i < ag_dataset_count(add); i++) {
-        const ag_container *c = ag_dataset_at(add, i);
-        ag_container *w = ag_dataset_container(win, c->ns, c->pod, c->container);
-        if (!w)
-            return AG_ENOMEM;
-        for (int r = 0; r < AG_NRES; r++) {
-            for (size_t k = 0; k < c->usage[r].n; k++)
-                if (ag_samples_push(&w->usage[r], c->usage[r].v[k].t_ms, c->usage[r].v[k].v))
-                    return AG_ENOMEM;
-            if (isfinite(c->request[r]) || isfinite(c->limit[r])) {
-                if (!(w->spec_t_ms[r] > c->spec_t_ms[r])) {
-                    w->request[r] = c->request[r];
-                    w->limit[r] = c->limit[r];
-                    w->spec_t_ms[r] = c->spec_t_ms[r];
-                }
-            }
-        }
-        for (size_t k = 0; k < c->oom.n; k++)
-            if (ag_samples_push(&w->oom, c->oom.v[k].t_ms, c->oom.v[k].v))
-                return AG_ENOMEM;
-        if (c->owner_kind && c->owner_name &&
-            ag_dataset_set_owner(win, c->ns, c->pod, c->owner_kind, c->owner_name) != AG_OK)
-            return AG_ENOMEM;
-    }
-    return AG_OK;
-}
-
 static void fail(ag_daemon *d, const char *what, ag_err rc, const ag_errinfo *ei)
 {
     snprintf(d->h.last_error, sizeof d->h.last_error, "%s: %s", what, ag_errinfo_str(ei, rc));
@@ -180,52 +269,91 @@ static void fail(ag_daemon *d, const char *what, ag_err rc, const ag_errinfo *ei
     logf_(d, AG_LOG_ERROR, "msg=\"%s failed\" error=\"%s\"", what, ag_errinfo_str(ei, rc));
 }
 
-/* Fetches (since the last good fetch), stores and merges. */
-static ag_err fetch(ag_daemon *d, int64_t now, ag_errinfo *ei)
+/* Fetches [start, end] once: store, feed. ENODATA is passed up. */
+static ag_err fetch_slice(ag_daemon *d, int64_t start, int64_t end, ag_errinfo *ei)
 {
-    int64_t start = d->fetched_to == INT64_MIN ? now - history(d) : d->fetched_to - OVERLAP_MS;
     ag_dataset *add = ag_dataset_new();
     ag_ingest_stats st = {0};
     ag_read_opts ro = {0};
+    int64_t step = 0;
     ag_err rc;
 
     if (!add)
         return AG_ENOMEM;
-    if (start < now - history(d))
-        start = now - history(d);
-    rc = ag_prom_fetch(add, &d->o.prom, start, now, &ro, &st, NULL, ei);
-    if (rc == AG_ENODATA) {
-        /* Prometheus answered, with nothing new: not a failure (a quiet
-         * cluster, or a scrape that has not run since the last step) */
-        logf_(d, AG_LOG_DEBUG, "msg=\"no new samples\" from=%lld to=%lld",
-              (long long)(start / 1000), (long long)(now / 1000));
-        ag_dataset_free(add);
-        d->fetched_to = now;
-        return AG_OK;
-    }
+    rc = ag_prom_fetch(add, &d->o.prom, start, end, &ro, &st, &step, ei);
     if (rc == AG_OK)
         rc = ag_dataset_finish(add, INT64_MIN, INT64_MAX, NULL);
+    if (rc == AG_OK && d->st)
+        rc = ag_store_put_dataset(d->st, add, NULL, ei);
+    if (rc == AG_OK && step > 0 && d->step_ms != step)
+        d->step_ms = step;
+    if (rc == AG_OK)
+        rc = ingest(d, add, NULL);
+    if (rc == AG_OK)
+        d->step_samples += st.samples;
+    ag_dataset_free(add);
+    return rc;
+}
+
+/* Fetches (since the last good fetch; a first one in slices), stores and
+ * feeds. */
+static ag_err fetch(ag_daemon *d, int64_t now, ag_errinfo *ei)
+{
+    int64_t start = d->fetched_to == INT64_MIN ? now - history(d) : d->fetched_to - OVERLAP_MS;
+    int any = 0;
+    ag_err rc = AG_OK;
+
+    if (start < now - history(d))
+        start = now - history(d);
+    for (int64_t a = start; a < now && rc == AG_OK;) {
+        int64_t b = now - a > SLICE_MS ? a + SLICE_MS : now;
+        rc = fetch_slice(d, a, b, ei);
+        if (rc == AG_ENODATA)
+            rc = AG_OK; /* a quiet slice (or cluster): not a failure */
+        else if (rc == AG_OK)
+            any = 1;
+        a = b;
+    }
     if (rc != AG_OK) {
-        d->h.fetch_errors++;
-        ag_dataset_free(add);
+        if (rc != AG_ENOMEM && rc != AG_ESTORE)
+            d->h.fetch_errors++;
         return rc;
     }
-    if (d->st) {
-        rc = ag_store_put_dataset(d->st, add, NULL, ei);
-        if (rc != AG_OK) {
-            ag_dataset_free(add);
-            return rc;
-        }
-    }
-    rc = merge(d->win, add);
-    ag_dataset_free(add);
-    if (rc == AG_OK) {
-        d->fetched_to = now;
-        d->h.samples_ingested += st.samples;
+    d->fetched_to = now;
+    if (!any)
+        logf_(d, AG_LOG_DEBUG, "msg=\"no new samples\" from=%lld to=%lld",
+              (long long)(start / 1000), (long long)(now / 1000));
+    else
         logf_(d, AG_LOG_DEBUG, "msg=\"fetched\" from=%lld to=%lld samples=%llu",
-              (long long)(start / 1000), (long long)(now / 1000), (unsigned long long)st.samples);
+              (long long)(start / 1000), (long long)(now / 1000),
+              (unsigned long long)d->step_samples);
+    d->h.samples_ingested += d->step_samples;
+    return AG_OK;
+}
+
+/* Tracks whose AugurPolicy changed get the new recommender, replayed
+ * from the store when there is one (else it learns from now on). */
+static ag_err apply_policies(ag_daemon *d, ag__track **t, size_t n, int64_t now, ag_errinfo *ei)
+{
+    for (size_t i = 0; i < n; i++) {
+        ag_online_params p;
+        ag__tsig sig;
+        ag_err rc;
+        params_for(d, policy_of(d, t[i]->ns, t[i]->kind, t[i]->name), &p, &sig);
+        if (same_sig(&sig, &t[i]->sig))
+            continue;
+        rc = ag__track_reset(t[i], &p, &sig);
+        if (rc == AG_OK && d->st)
+            rc = replay(d, now - history(d), now, t[i]->ns, t[i], ei);
+        if (rc != AG_OK)
+            return rc;
+        logf_(d, AG_LOG_INFO,
+              "msg=\"recommender changed\" namespace=%s workload=%s/%s container=%s "
+              "recommender=%s replayed=%s",
+              t[i]->ns, t[i]->kind, t[i]->name, t[i]->container, ag_online_kind_name(sig.kind),
+              d->st ? "store" : "none");
     }
-    return rc;
+    return AG_OK;
 }
 
 static void copy_name(char *dst, size_t len, const char *s)
@@ -233,71 +361,35 @@ static void copy_name(char *dst, size_t len, const char *s)
     snprintf(dst, len, "%s", s ? s : "");
 }
 
-/* The series of one resource of wc, hottest replica at each forecast
- * step (as augur forecast builds it); *v owned by the caller. */
-static ag_err series(const ag_daemon *d, const ag_wcontainer *wc, int r, int64_t now,
-                     ag_fc_series *s, double **v)
-{
-    int64_t step = d->o.forecast_step_ms, end = now / step * step;
-    size_t cells = (size_t)(d->o.forecast_history_ms / step), first = cells;
-    int64_t g0 = end - (int64_t)(cells - 1) * step;
-    double *a = ag__malloc(cells * sizeof *a);
-
-    if (!a)
-        return AG_ENOMEM;
-    for (size_t i = 0; i < cells; i++)
-        a[i] = NAN;
-    for (size_t m = 0; m < wc->n; m++) {
-        const ag_samples *u = &wc->members[m]->usage[r];
-        double *pv = NULL;
-        size_t n = 0;
-        if (!u->n)
-            continue;
-        if (ag_fc_resample(u->v, u->n, g0, end, step, r == AG_CPU ? AG_FC_MEAN : AG_FC_MAX,
-                           step < HOUR_MS ? (size_t)(HOUR_MS / step) : 1, &pv, &n) != AG_OK) {
-            ag__free(a);
-            return AG_ENOMEM;
-        }
-        for (size_t i = 0; i < n && i < cells; i++)
-            if (isfinite(pv[i]) && !(pv[i] <= a[i]))
-                a[i] = pv[i];
-        free(pv);
-    }
-    for (size_t i = 0; i < cells && first == cells; i++)
-        if (isfinite(a[i]))
-            first = i;
-    s->t0_ms = g0 + (int64_t)first * step;
-    s->step_ms = step;
-    s->v = a + first;
-    s->n = cells - first;
-    *v = a;
-    return AG_OK;
-}
-
-/* Fits one forecast into f. A series with no sample gives no forecast
- * (returns 0). */
-static int forecast_one(const ag_daemon *d, const ag_wcontainer *wc, int r, int64_t now,
+/* Fits one forecast of resource r of track t into f. A track with fewer
+ * than two hourly cells gives none (returns 0). */
+static int forecast_one(const ag_daemon *d, const ag__track *t, int r, int64_t now,
                         ag_view_fc *f)
 {
-    ag_fc_series s;
+    const ag_wpolicy *w = policy_of(d, t->ns, t->kind, t->name);
+    int64_t horizon = w && w->horizon_ms > 0 ? w->horizon_ms : d->o.forecast_horizon_ms;
+    ag_fc_series s = {0};
     ag_fc_request req;
     ag_forecast out;
-    double *v = NULL;
-    size_t hist;
+    double *v;
+    size_t hist, steps = (size_t)(horizon / d->o.forecast_step_ms);
     int ok = 0;
 
     memset(f, 0, sizeof *f);
-    if (series(d, wc, r, now, &s, &v) != AG_OK || s.n < 2)
+    v = ag__track_series(d->tracks, t, r, now, &s.t0_ms, &s.n);
+    if (!v || s.n < 2 || steps < 1)
         goto done;
-    ag_fc_request_default(&req, (size_t)(d->o.forecast_horizon_ms / d->o.forecast_step_ms));
+    s.step_ms = d->o.forecast_step_ms;
+    s.v = v;
+    ag_fc_request_default(&req, steps);
     req.nq = FC_NQ;
     memcpy(req.quantiles, fc_quantiles, sizeof fc_quantiles);
     if (ag_forecast_series(&s, &req, &out, NULL) != AG_OK)
         goto done;
-    copy_name(f->ns, sizeof f->ns, wc->ns);
-    copy_name(f->kind, sizeof f->kind, wc->kind);
-    copy_name(f->name, sizeof f->name, wc->name);
-    copy_name(f->container, sizeof f->container, wc->container);
+    copy_name(f->ns, sizeof f->ns, t->ns);
+    copy_name(f->kind, sizeof f->kind, t->kind);
+    copy_name(f->name, sizeof f->name, t->name);
+    copy_name(f->container, sizeof f->container, t->container);
     f->resource = r;
     f->t0_ms = out.t0_ms;
     f->step_ms = out.step_ms;
@@ -323,10 +415,11 @@ done:
     return ok;
 }
 
-static ag_err refit(ag_daemon *d, const ag_wcontainer *wc, size_t n, int64_t now,
+static ag_err refit(ag_daemon *d, ag__track **t, size_t n, int64_t now,
                     volatile const int *cancel)
 {
     ag_view_fc *f = ag__calloc(2 * n + 1, sizeof *f);
+    ag__fcs_shared *sh;
     size_t k = 0;
 
     if (!f)
@@ -337,32 +430,18 @@ static ag_err refit(ag_daemon *d, const ag_wcontainer *wc, size_t n, int64_t now
                 free_fcs(f, k);
                 return AG_OK; /* abandoned: the old forecasts stay */
             }
-            k += forecast_one(d, &wc[i], r, now, &f[k]);
+            k += forecast_one(d, t[i], r, now, &f[k]);
         }
-    free_fcs(d->fcs, d->nfcs);
-    d->fcs = f;
+    sh = ag__fcs_share(f, k);
+    if (!sh) {
+        free_fcs(f, k);
+        return AG_ENOMEM;
+    }
+    ag__fcs_unref(d->fcs);
+    d->fcs = sh;
+    d->fcv = f;
     d->nfcs = k;
     d->fc_at = now;
-    return AG_OK;
-}
-
-/* A deep copy of the current forecasts for a view. */
-static ag_err copy_fcs(const ag_daemon *d, ag_view *v)
-{
-    v->fcs = ag__calloc(d->nfcs + 1, sizeof *v->fcs);
-    if (!v->fcs)
-        return AG_ENOMEM;
-    for (size_t i = 0; i < d->nfcs; i++) {
-        ag_view_fc *f = &v->fcs[i];
-        *f = d->fcs[i];
-        f->q = ag__malloc(f->nq * f->horizon * sizeof *f->q + 1);
-        f->history = ag__malloc(f->nhist * sizeof *f->history + 1);
-        v->nfcs = i + 1;
-        if (!f->q || !f->history)
-            return AG_ENOMEM;
-        memcpy(f->q, d->fcs[i].q, f->nq * f->horizon * sizeof *f->q);
-        memcpy(f->history, d->fcs[i].history, f->nhist * sizeof *f->history);
-    }
     return AG_OK;
 }
 
@@ -386,14 +465,77 @@ static char *render_json(const ag_report_item *items, size_t n, const char *algo
     return out;
 }
 
-static ag_err build_view(ag_daemon *d, const ag_wcontainer *wc, size_t n, int64_t now,
-                         ag_view **out)
+static double clamp(double x, double lo, double hi)
+{
+    if (isfinite(lo) && x < lo)
+        x = lo;
+    if (isfinite(hi) && x > hi)
+        x = hi;
+    return x;
+}
+
+/* An AugurPolicy's bounds, as the VPA applies minAllowed/maxAllowed:
+ * target and bounds clamped, the limit scaled with the target, uncapped
+ * left as computed. Returns 1 when something was capped. */
+static int bound(const ag_wpolicy *w, ag_rec *rec)
+{
+    int capped = 0;
+
+    for (int r = 0; r < AG_NRES; r++) {
+        ag_rec_res *x = &rec->res[r];
+        double lo = w->min_allowed[r], hi = w->max_allowed[r], t;
+        if (rec->status[r] != AG_REC_OK || !(isfinite(lo) || isfinite(hi)))
+            continue;
+        t = clamp(x->target, lo, hi);
+        if (t != x->target) {
+            capped = 1;
+            if (isfinite(x->limit) && x->target > 0)
+                x->limit *= t / x->target;
+            x->target = t;
+        }
+        x->lower = clamp(x->lower, lo, hi);
+        x->upper = clamp(x->upper, lo, hi);
+    }
+    return capped;
+}
+
+/* Why, in a few words, for the AugurPolicy status and the web page. */
+static void explain(const ag_daemon *d, const ag__track *t, const ag_wpolicy *w, const ag_rec *rec,
+                    int capped, char *buf, size_t len)
+{
+    char h[32];
+
+    if (rec->status[AG_CPU] != AG_REC_OK && rec->status[AG_MEMORY] != AG_REC_OK) {
+        snprintf(buf, len, "not enough data yet (%llu cpu, %llu memory samples)",
+                 (unsigned long long)rec->samples[AG_CPU],
+                 (unsigned long long)rec->samples[AG_MEMORY]);
+        return;
+    }
+    if (w) {
+        ag_online_params p;
+        ag__tsig sig;
+        params_for(d, w, &p, &sig);
+        snprintf(buf, len,
+                 "augur %s: forecast of the coming hours, risk budget cpu %.3g memory %.3g%s%s",
+                 ag_augur_policy_name((ag_augur_policy)w->policy), p.augur.cpu_risk,
+                 p.augur.mem_risk, rec->ooms ? "; OOM kills seen" : "",
+                 capped ? "; capped by the policy's bounds" : "");
+    } else if (t->sig.kind == AG_ONLINE_KRR)
+        snprintf(buf, len, "krr: cpu p95 and memory peak over %s%s",
+                 ag_duration_format(history(d), h, sizeof h), rec->ooms ? "; OOM kills seen" : "");
+    else
+        snprintf(buf, len, "vpa: p90 of the decaying usage histogram + 15%% margin%s",
+                 rec->ooms ? "; OOM bump after a kill" : "");
+}
+
+static ag_err build_view(ag_daemon *d, ag__track **t, size_t n, int64_t now, ag_view **out)
 {
     ag_view *v = ag__calloc(1, sizeof *v);
     ag_report_item *items = ag__calloc(n + 1, sizeof *items);
+    ag_wcontainer *wc = ag__calloc(n + 1, sizeof *wc);
     ag_err rc = AG_ENOMEM;
 
-    if (!v || !items)
+    if (!v || !items || !wc)
         goto out;
     v->computed_ms = now;
     v->data_end_ms = now;
@@ -403,30 +545,53 @@ static ag_err build_view(ag_daemon *d, const ag_wcontainer *wc, size_t n, int64_
         goto out;
     for (size_t i = 0; i < n; i++) {
         ag_view_rec *r = &v->recs[i];
+        const ag_wpolicy *w = policy_of(d, t[i]->ns, t[i]->kind, t[i]->name);
+        int capped = 0;
+        wc[i] = (ag_wcontainer){t[i]->ns, t[i]->kind, t[i]->name, t[i]->container,
+                                (size_t)ag__track_pods(t[i], now, history(d)), NULL,
+                                {t[i]->request[0], t[i]->request[1]},
+                                {t[i]->limit[0], t[i]->limit[1]}};
         items[i].wc = &wc[i];
-        rc = ag_recommend(&d->o.rec, &wc[i], now, &items[i].rec);
+        rc = ag_online_recommend(t[i]->rec, now, t[i]->request, &items[i].rec);
         if (rc != AG_OK)
             goto out;
-        copy_name(r->ns, sizeof r->ns, wc[i].ns);
-        copy_name(r->kind, sizeof r->kind, wc[i].kind);
-        copy_name(r->name, sizeof r->name, wc[i].name);
-        copy_name(r->container, sizeof r->container, wc[i].container);
+        if (w)
+            capped = bound(w, &items[i].rec);
+        copy_name(r->ns, sizeof r->ns, t[i]->ns);
+        copy_name(r->kind, sizeof r->kind, t[i]->kind);
+        copy_name(r->name, sizeof r->name, t[i]->name);
+        copy_name(r->container, sizeof r->container, t[i]->container);
         r->pods = (int)wc[i].n;
         for (int k = 0; k < AG_NRES; k++) {
-            r->request[k] = wc[i].request[k];
-            r->limit[k] = wc[i].limit[k];
+            double x = items[i].rec.res[k].target;
+            r->request[k] = t[i]->request[k];
+            r->limit[k] = t[i]->limit[k];
+            if (items[i].rec.status[k] == AG_REC_OK && !(x == t[i]->prev_target[k])) {
+                t[i]->prev_target[k] = x;
+                t[i]->changed_ms = now;
+            }
         }
         r->rec = items[i].rec;
-        r->algorithm = v->algorithm;
+        r->algorithm = w ? "augur" : v->algorithm;
+        r->policy = w ? ag_augur_policy_name((ag_augur_policy)w->policy) : NULL;
+        r->changed_ms = t[i]->changed_ms ? t[i]->changed_ms : now;
+        explain(d, t[i], w, &items[i].rec, capped, r->reason, sizeof r->reason);
     }
     v->nrecs = n;
     rc = AG_ENOMEM;
     v->recs_json = render_json(items, n, v->algorithm, &v->recs_json_len);
-    if (!v->recs_json || copy_fcs(d, v) != AG_OK)
+    if (!v->recs_json)
         goto out;
+    if (d->fcs) {
+        ag__fcs_ref(d->fcs);
+        v->fcs_shared = d->fcs;
+        v->fcs = d->fcv;
+        v->nfcs = d->nfcs;
+    }
     rc = AG_OK;
 out:
     ag__free(items);
+    ag__free(wc);
     if (rc != AG_OK) {
         ag_view_free(v);
         v = NULL;
@@ -435,49 +600,72 @@ out:
     return rc;
 }
 
+static void record(ag_daemon *d, int64_t start, int ok, size_t workloads, int refit,
+                   const char *error)
+{
+    ag_loop_run r = {0};
+
+    r.id = ++d->runs;
+    r.started_ms = start;
+    r.ended_ms = ag_now_ms();
+    r.ok = ok;
+    r.workloads = workloads;
+    r.forecasts = ok ? d->nfcs : 0;
+    r.samples = d->step_samples;
+    r.refit = refit;
+    snprintf(r.error, sizeof r.error, "%s", error ? error : "");
+    ag_serve_record_run(d->slot, &r);
+}
+
 ag_err ag_daemon_step(ag_daemon *d, int64_t now, volatile const int *cancel, ag_errinfo *ei)
 {
-    ag_wcontainer *wc = NULL;
+    ag__track **t = NULL;
     size_t n = 0;
     ag_view *v = NULL;
     ag_err rc;
-    double t0 = (double)ag_now_ms();
+    int oom = 0, refitted = 0;
+    int64_t t0 = ag_now_ms();
 
     d->h.last_attempt_ms = now;
     d->h.loops++;
+    d->step_samples = 0;
     rc = fetch(d, now, ei);
     if (rc != AG_OK) {
         fail(d, "fetch", rc, ei);
         d->h.ready = d->h.last_success_ms > 0 &&
                      (d->o.stale_ms <= 0 || now - d->h.last_success_ms <= d->o.stale_ms);
         ag_serve_set_health(d->slot, &d->h);
+        record(d, t0, 0, 0, 0, d->h.last_error);
         return rc;
     }
     if (cancel && *cancel)
         return AG_OK;
-    rc = ag_dataset_finish(d->win, now - history(d), now, NULL);
-    if (rc == AG_OK)
-        rc = ag_dataset_group(d->win, NULL, &wc, &n);
+    ag__tracks_expire(d->tracks, now, history(d));
+    t = ag__tracks_sorted(d->tracks, &n, &oom);
+    rc = oom ? AG_ENOMEM : apply_policies(d, t, n, now, ei);
     if (rc == AG_OK && d->o.forecast_every_ms > 0 &&
-        (d->fc_at == INT64_MIN || now - d->fc_at >= d->o.forecast_every_ms))
-        rc = refit(d, wc, n, now, cancel);
+        (d->fc_at == INT64_MIN || now - d->fc_at >= d->o.forecast_every_ms)) {
+        rc = refit(d, t, n, now, cancel);
+        refitted = rc == AG_OK && d->fc_at == now;
+    }
     if (rc == AG_OK && !(cancel && *cancel))
-        rc = build_view(d, wc, n, now, &v);
-    ag_wcontainers_free(wc, n);
+        rc = build_view(d, t, n, now, &v);
     if (rc != AG_OK) {
-        fail(d, "recommend", rc, NULL);
+        fail(d, "recommend", rc, ei);
+        record(d, t0, 0, 0, refitted, d->h.last_error);
         return rc;
     }
     if (!v)
         return AG_OK; /* cancelled */
     d->h.last_success_ms = now;
-    d->h.last_loop_seconds = ((double)ag_now_ms() - t0) / 1000.0;
-    d->h.series_tracked = ag_dataset_count(d->win);
+    d->h.last_loop_seconds = (double)(ag_now_ms() - t0) / 1000.0;
+    d->h.series_tracked = ag__tracks_count(d->tracks);
     d->h.ready = 1;
     d->h.last_error[0] = '\0';
     v->health = d->h;
     ag_serve_publish(d->slot, v);
     ag_serve_set_health(d->slot, &d->h);
+    record(d, t0, 1, n, refitted, NULL);
     logf_(d, AG_LOG_INFO, "msg=\"published\" workloads=%zu forecasts=%zu seconds=%.3f", n, d->nfcs,
           d->h.last_loop_seconds);
     return AG_OK;

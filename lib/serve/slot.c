@@ -1,11 +1,14 @@
 /*
  * serve/slot.c - the slot between the daemon's loop and its readers: the
  * current view behind a mutex with reference counts, so publishing never
- * waits for a reader and a reader never sees half a view.
+ * waits for a reader and a reader never sees half a view; the live
+ * health; and a ring of the loop's last AG_SERVE_RUNS runs for
+ * /api/v1/runs.
  */
 #include <pthread.h>
 #include <string.h>
 #include "augur/serve.h"
+#include "serve/serve_int.h"
 #include "util/alloc.h"
 
 /* A published view with its reference count. The view is the first
@@ -19,16 +22,23 @@ struct ag_serve {
     pthread_mutex_t mu;
     held *cur;
     ag_health health;
+    ag_loop_run runs[AG_SERVE_RUNS]; /* a ring: the newest at runs[(head + N - 1) % N] */
+    size_t head, nruns;
+    uint64_t last_id;
 };
 
 /* Frees what a view owns, not the view itself. */
 static void view_clear(ag_view *v)
 {
-    for (size_t i = 0; i < v->nfcs; i++) {
-        ag__free(v->fcs[i].q);
-        ag__free(v->fcs[i].history);
+    if (v->fcs_shared) {
+        ag__fcs_unref(v->fcs_shared);
+    } else {
+        for (size_t i = 0; i < v->nfcs; i++) {
+            ag__free(v->fcs[i].q);
+            ag__free(v->fcs[i].history);
+        }
+        ag__free(v->fcs);
     }
-    ag__free(v->fcs);
     ag__free(v->recs);
     ag__free(v->recs_json);
 }
@@ -131,4 +141,37 @@ void ag_serve_set_health(ag_serve *s, const ag_health *h)
     pthread_mutex_lock(&s->mu);
     s->health = *h;
     pthread_mutex_unlock(&s->mu);
+}
+
+void ag_serve_record_run(ag_serve *s, const ag_loop_run *r)
+{
+    ag_loop_run *slot;
+
+    if (!s || !r)
+        return;
+    pthread_mutex_lock(&s->mu);
+    slot = &s->runs[s->head];
+    *slot = *r;
+    slot->error[sizeof slot->error - 1] = '\0';
+    if (!slot->id)
+        slot->id = s->last_id + 1; /* the loop gave none: number it */
+    s->last_id = slot->id;
+    s->head = (s->head + 1) % AG_SERVE_RUNS;
+    if (s->nruns < AG_SERVE_RUNS)
+        s->nruns++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+size_t ag_serve_runs(ag_serve *s, ag_loop_run *out, size_t max)
+{
+    size_t n;
+
+    if (!s || !out)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    n = s->nruns < max ? s->nruns : max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = s->runs[(s->head + AG_SERVE_RUNS - 1 - i) % AG_SERVE_RUNS];
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
