@@ -62,6 +62,10 @@ void ag_daemon_free(ag_daemon *d);
  * them. AG_ENOMEM keeps the previous ones. */
 ag_err ag_daemon_set_policies(ag_daemon *d, const ag_wpolicy *v, size_t n);
 
+/* The newest memory sample (bytes) of a container of a pod, NAN when the
+ * daemon has none: what the actuator must not resize a limit below. */
+double ag_daemon_pod_memory(ag_daemon *d, const char *ns, const char *pod, const char *container);
+
 /* One loop at time now_ms: fetch (since the last good fetch), store,
  * recommend, forecast when due, publish. A failed fetch keeps the last
  * published view, counts the error in the health, and returns its error;

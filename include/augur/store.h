@@ -34,6 +34,11 @@ ag_err ag_store_open(const char *path, ag_store **out, ag_errinfo *ei);
 /* Closes the store. No-op when st is NULL. */
 void ag_store_close(ag_store *st);
 
+/* Caps SQLite's page cache at kib KiB (ag_store_open() sets 64 MiB, for
+ * large imports; a long-running daemon writing a minute at a time needs
+ * far less). AG_ESTORE with detail in ei. */
+ag_err ag_store_set_cache(ag_store *st, long kib, ag_errinfo *ei);
+
 /* The schema version of an open store. */
 int ag_store_schema_version(const ag_store *st);
 

@@ -24,6 +24,7 @@ typedef struct ag__tpod {
     int64_t last_t[AG_NRES];   /* newest sample fed, per resource */
     int64_t last_oom;          /* newest OOM event fed */
     int64_t seen_ms;           /* newest sample of either resource */
+    double last_mem;           /* the newest memory sample, bytes (NAN: none yet) */
     int64_t cell[AG_NRES];     /* the forecast cell being filled; INT64_MIN = none */
     double acc[AG_NRES];       /* CPU: sum, memory: max, of the cell's samples */
     unsigned cnt[AG_NRES];
@@ -97,6 +98,11 @@ double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int64
 
 /* Pods seen within history_ms of now. */
 int ag__track_pods(const ag__track *t, int64_t now_ms, int64_t history_ms);
+
+/* The newest memory sample of container of pod in namespace ns, NAN
+ * when no track has it. Scans every track: for the actuator's few. */
+double ag__tracks_pod_memory(const ag__tracks *ts, const char *ns, const char *pod,
+                             const char *container);
 
 /* Number of tracks. */
 size_t ag__tracks_count(const ag__tracks *ts);

@@ -281,6 +281,7 @@ static ag__tpod *add_pod(ag__track *t, const char *pod)
         return NULL;
     p->slot = s;
     p->last_oom = p->seen_ms = INT64_MIN;
+    p->last_mem = NAN;
     for (int r = 0; r < AG_NRES; r++)
         p->last_t[r] = p->cell[r] = INT64_MIN;
     t->npods++;
@@ -388,6 +389,8 @@ static ag_err feed_res(ag__tracks *ts, ag__track *t, const ag_wcontainer *wc, co
         ag_online_observe(t->rec, p->slot, (ag_resource)r, e[i].t, e[i].v);
         fold(ts, t, p, r, e[i].t, e[i].v);
         p->last_t[r] = e[i].t;
+        if (r == AG_MEMORY)
+            p->last_mem = e[i].v;
         if (e[i].t > p->seen_ms)
             p->seen_ms = e[i].t;
         if (t->first_ms == INT64_MIN || e[i].t < t->first_ms)
@@ -574,4 +577,19 @@ int ag__track_pods(const ag__track *t, int64_t now_ms, int64_t history_ms)
     for (size_t i = 0; i < t->npods; i++)
         n += t->pods[i].seen_ms >= now_ms - history_ms;
     return n;
+}
+
+double ag__tracks_pod_memory(const ag__tracks *ts, const char *ns, const char *pod,
+                             const char *container)
+{
+    for (size_t i = 0; i < ts->cap; i++) {
+        ag__track *t = ts->slot[i];
+        ag__tpod *p;
+        if (!t || strcmp(t->ns, ns) || strcmp(t->container, container))
+            continue;
+        p = find_pod(t, pod);
+        if (p)
+            return p->last_mem;
+    }
+    return NAN;
 }

@@ -424,6 +424,14 @@ out:
     return AG_OK;
 }
 
+ag_err ag_store_set_cache(ag_store *st, long kib, ag_errinfo *ei)
+{
+    char sql[64];
+
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%ld", kib > 0 ? kib : 1);
+    return exec(st, sql, "setting cache_size", ei);
+}
+
 void ag_store_close(ag_store *st)
 {
     if (!st)
