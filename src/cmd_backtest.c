@@ -382,7 +382,7 @@ static int sweep(job *runs, size_t nruns, const ag_wcontainer *wc, size_t n, ag_
     return 0;
 }
 
-int cmd_backtest(int argc, char **argv)
+int ag_cli_backtest(int argc, char **argv, FILE *out)
 {
     ag_cli cli = {.cmd = "backtest"};
     ag_cli_flags flags = {.data = 1, .output = 1, .backtest = 1};
@@ -505,8 +505,8 @@ int cmd_backtest(int argc, char **argv)
     rep.mode = ag_update_mode_name(runs[0].o.mode);
     rep.limits = ag_limit_policy_name(runs[0].o.limits);
     rep.source = source;
-    rc = ag_report_backtest(stdout, fmt, &rep);
-    if (rc != AG_OK || fflush(stdout) != 0) {
+    rc = ag_report_backtest(out, fmt, &rep);
+    if (rc != AG_OK || fflush(out) != 0) {
         ag_cli_error("output", rc ? rc : AG_EIO, NULL);
         goto out;
     }
@@ -525,4 +525,9 @@ out:
     ag_dataset_free(ds);
     ag_cli_free(&cli);
     return ret;
+}
+
+int cmd_backtest(int argc, char **argv)
+{
+    return ag_cli_backtest(argc, argv, stdout);
 }

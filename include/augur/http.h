@@ -5,7 +5,12 @@
  *
  * Built on libmicrohttpd with an internal thread pool. Every handler
  * takes a reference to the current view for the time it renders, so a
- * view published meanwhile never tears a response. Thread-safe.
+ * view published meanwhile never tears a response; a body sent straight
+ * from bytes cached for the view (/metrics, the unfiltered
+ * recommendations and workloads) keeps that reference until
+ * libmicrohttpd has sent it. It also runs backtests, one at a time, on a
+ * worker thread, through a callback the daemon gives (ag_http_opts).
+ * Thread-safe.
  */
 #ifndef AUGUR_HTTP_H
 #define AUGUR_HTTP_H
@@ -18,6 +23,17 @@
 extern "C" {
 #endif
 
+/* Runs one backtest for POST /api/v1/backtests, on the server's worker
+ * thread (one at a time). request_json[0..len) is the request as the
+ * server validated and normalised it (docs/http-api.md: recommender,
+ * policy, namespace, selector, from and to in Unix seconds, mode; absent
+ * fields are absent). On AG_OK *result_json holds the JSON `augur
+ * backtest -o json` prints for those inputs, *result_len bytes, allocated
+ * with malloc(): the server takes ownership and frees it with free().
+ * On failure *result_json is NULL and ei says why (the job's error). */
+typedef ag_err (*ag_http_backtest_fn)(void *ud, const char *request_json, size_t len,
+                                      char **result_json, size_t *result_len, ag_errinfo *ei);
+
 typedef struct ag_http_opts {
     const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", ":8080" (all addresses);
                                  NULL = "127.0.0.1:8080"; port 0 = any free port */
@@ -26,6 +42,8 @@ typedef struct ag_http_opts {
     size_t max_body;          /* 0 = 1 MiB: larger request bodies are 413 */
     double rate_per_s; /* 0 = 200: per client IP token bucket; over it 429 with Retry-After */
     size_t burst;      /* 0 = 400 */
+    ag_http_backtest_fn backtest; /* NULL = /api/v1/backtests answers 501 (no store to replay) */
+    void *backtest_ud;            /* passed to backtest; borrowed, must outlive the server */
 } ag_http_opts;
 
 typedef struct ag_http ag_http;
@@ -43,8 +61,9 @@ ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errin
 /* The bound port (useful with port 0). */
 int ag_http_port(const ag_http *h);
 
-/* Stops the server (waits for the requests in flight) and frees h. NULL
- * is a no-op. */
+/* Stops the server (waits for the requests in flight and for the
+ * backtest running, if any; queued ones are dropped) and frees h. NULL is
+ * a no-op. */
 void ag_http_stop(ag_http *h);
 
 /* Renders /metrics (Prometheus text exposition 0.0.4) for a view (NULL:

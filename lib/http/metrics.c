@@ -9,8 +9,8 @@
 #include "http/http_int.h"
 #include "report/report_int.h"
 
-const int ag__http_codes[AG__HTTP_NCODES] = {200, 400, 401, 403, 404, 405,
-                                             413, 429, 500, 501, 503, 304};
+const int ag__http_codes[AG__HTTP_NCODES] = {200, 400, 401, 403, 404, 405, 413, 429,
+                                             500, 501, 503, 304, 202, 204, 409};
 
 int ag__http_code_index(int code)
 {

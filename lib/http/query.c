@@ -3,29 +3,36 @@
  * paths and query parameters. Everything here is pure string work on
  * outside input, so it is the part fuzz/fuzz_http_query.c drives.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "augur/util.h"
 #include "http/http_int.h"
 
 #define LIST_PARAMS                                                                                \
     (AG__P_NAMESPACE | AG__P_WORKLOAD | AG__P_KIND | AG__P_CONTAINER | AG__P_LIMIT | AG__P_CONTINUE)
 
+#define GET "GET, HEAD"
+
 const ag__http_route ag__http_routes[AG__R_COUNT] = {
-    [AG__R_PAGE] = {"/", 0},
-    [AG__R_HEALTHZ] = {"/healthz", 0},
-    [AG__R_READYZ] = {"/readyz", 0},
-    [AG__R_METRICS] = {"/metrics", 0},
-    [AG__R_RECS] = {"/api/v1/recommendations", LIST_PARAMS},
-    [AG__R_WORKLOADS] = {"/api/v1/workloads", LIST_PARAMS},
-    [AG__R_FORECASTS] = {"/api/v1/forecasts", LIST_PARAMS | AG__P_RESOURCE},
-    [AG__R_RUNS] = {"/api/v1/runs", 0},
-    [AG__R_BACKTESTS] = {"/api/v1/backtests", 0},
+    [AG__R_PAGE] = {"/", 0, GET},
+    [AG__R_HEALTHZ] = {"/healthz", 0, GET},
+    [AG__R_READYZ] = {"/readyz", 0, GET},
+    [AG__R_METRICS] = {"/metrics", 0, GET},
+    [AG__R_RECS] = {"/api/v1/recommendations", LIST_PARAMS, GET},
+    [AG__R_WORKLOADS] = {"/api/v1/workloads", LIST_PARAMS, GET},
+    [AG__R_FORECASTS] = {"/api/v1/forecasts", LIST_PARAMS | AG__P_RESOURCE, GET},
+    [AG__R_RUNS] = {"/api/v1/runs", AG__P_LIMIT | AG__P_CONTINUE | AG__P_STATUS, GET},
+    [AG__R_RUN] = {"/api/v1/runs/{id}", 0, GET},
+    [AG__R_BACKTESTS] = {"/api/v1/backtests", 0, GET ", POST"},
+    [AG__R_BACKTEST] = {"/api/v1/backtests/{id}", 0, GET ", DELETE"},
     [AG__R_KEDA] = {"/api/v1/keda/{namespace}/{workload}",
-                    AG__P_METRIC | AG__P_QUANTILE | AG__P_HORIZON | AG__P_KIND | AG__P_CONTAINER},
+                    AG__P_METRIC | AG__P_QUANTILE | AG__P_HORIZON | AG__P_KIND | AG__P_CONTAINER,
+                    GET},
 };
 
 static const struct {
@@ -35,7 +42,7 @@ static const struct {
     {"namespace", AG__P_NAMESPACE}, {"workload", AG__P_WORKLOAD}, {"kind", AG__P_KIND},
     {"container", AG__P_CONTAINER}, {"limit", AG__P_LIMIT},       {"continue", AG__P_CONTINUE},
     {"metric", AG__P_METRIC},       {"quantile", AG__P_QUANTILE}, {"horizon", AG__P_HORIZON},
-    {"resource", AG__P_RESOURCE},
+    {"resource", AG__P_RESOURCE},   {"status", AG__P_STATUS},
 };
 #define NPARAMS (sizeof params / sizeof params[0])
 
@@ -46,6 +53,7 @@ void ag__http_req_init(ag__http_req *r)
     r->metric = -1;
     r->resource = -1;
     r->quantile = NAN;
+    r->status = -1;
 }
 
 /* Copies a path segment [s, e) when it is not empty and fits. */
@@ -60,9 +68,39 @@ static int segment(const char *s, const char *e, char *out, size_t cap)
     return 0;
 }
 
+/* Matches path[0..n) against a route template segment by segment: a
+ * literal segment must be equal, a {name} one (not empty, no '/') fills
+ * that path parameter of r. */
+static int template_match(ag__http_req *r, const char *t, const char *path, size_t n)
+{
+    const char *p = path, *end = path + n;
+
+    while (*t && p < end) {
+        if (*t == '{') {
+            const char *close = strchr(t, '}');
+            const char *slash = memchr(p, '/', (size_t)(end - p));
+            const char *se = slash ? slash : end;
+            size_t k = (size_t)(close - t - 1);
+            char *out = !strncmp(t + 1, "namespace", k) && k == 9  ? r->path_ns
+                        : !strncmp(t + 1, "workload", k) && k == 8 ? r->path_workload
+                                                                   : r->path_id;
+            size_t cap = out == r->path_id ? sizeof r->path_id : sizeof r->path_ns;
+            if (segment(p, se, out, cap) != 0)
+                return 0;
+            t = close + 1;
+            p = se;
+        } else if (*t == *p) {
+            t++;
+            p++;
+        } else {
+            return 0;
+        }
+    }
+    return !*t && p == end;
+}
+
 ag__http_route_id ag__http_route_match(ag__http_req *r, const char *path)
 {
-    static const char keda[] = "/api/v1/keda/";
     size_t n = strlen(path);
 
     /* One trailing slash is forgiven ("/metrics/"), except on "/". */
@@ -70,17 +108,14 @@ ag__http_route_id ag__http_route_match(ag__http_req *r, const char *path)
         n--;
     for (int i = 0; i < AG__R_COUNT; i++) {
         const char *p = ag__http_routes[i].path;
-        if (i != AG__R_KEDA && strlen(p) == n && memcmp(p, path, n) == 0)
+        if (!strchr(p, '{') && strlen(p) == n && memcmp(p, path, n) == 0)
             return r->route = (ag__http_route_id)i;
     }
-    if (n > sizeof keda - 1 && memcmp(path, keda, sizeof keda - 1) == 0) {
-        const char *s = path + sizeof keda - 1, *end = path + n;
-        const char *slash = memchr(s, '/', (size_t)(end - s));
-        if (slash && !memchr(slash + 1, '/', (size_t)(end - slash - 1)) &&
-            segment(s, slash, r->path_ns, sizeof r->path_ns) == 0 &&
-            segment(slash + 1, end, r->path_workload, sizeof r->path_workload) == 0)
-            return r->route = AG__R_KEDA;
-    }
+    for (int i = 0; i < AG__R_COUNT; i++)
+        if (strchr(ag__http_routes[i].path, '{') &&
+            template_match(r, ag__http_routes[i].path, path, n))
+            return r->route = (ag__http_route_id)i;
+    r->path_ns[0] = r->path_workload[0] = r->path_id[0] = '\0';
     return r->route = AG__R_NONE;
 }
 
@@ -188,6 +223,9 @@ int ag__http_req_param(ag__http_req *r, const char *key, const char *value)
     case AG__P_RESOURCE:
         r->resource = resource_name(v);
         return r->resource < 0 ? bad(r, key, "must be cpu or memory%s", "") : 0;
+    case AG__P_STATUS:
+        r->status = !strcmp(v, "ok") ? 1 : !strcmp(v, "failed") ? 0 : -1;
+        return r->status < 0 ? bad(r, key, "must be ok or failed%s", "") : 0;
     case AG__P_QUANTILE: {
         char *end;
         double q;
@@ -305,4 +343,72 @@ char *ag__http_continue_token(size_t offset, char *buf, size_t len)
 {
     snprintf(buf, len, "o%zx", offset);
     return buf;
+}
+
+int ag__http_method_allowed(ag__http_route_id route, const char *method)
+{
+    const char *a;
+    size_t n = strlen(method);
+
+    if (route < 0 || route >= AG__R_COUNT || n == 0 || strpbrk(method, ", "))
+        return 0;
+    for (a = ag__http_routes[route].allow; (a = strstr(a, method)) != NULL; a += n)
+        if ((a == ag__http_routes[route].allow || a[-1] == ' ') && (a[n] == ',' || !a[n]))
+            return 1;
+    return 0;
+}
+
+int ag__http_path_id(const char *s, uint64_t *out)
+{
+    unsigned long long x;
+
+    if (!s || s[0] == '0' || integer(s, 1, INT64_MAX, &x) != 0)
+        return -1;
+    *out = (uint64_t)x;
+    return 0;
+}
+
+/* One coding of Accept-Encoding ("gzip;q=0.5") accepts gzip: named gzip,
+ * x-gzip or *, with a q-value that is not zero. */
+static int coding_gzip(const char *s, size_t n)
+{
+    size_t k = 0;
+    const char *semi = memchr(s, ';', n);
+    size_t tn = semi ? (size_t)(semi - s) : n;
+
+    while (tn && (s[tn - 1] == ' ' || s[tn - 1] == '\t'))
+        tn--;
+    if (!((tn == 4 && !strncasecmp(s, "gzip", 4)) || (tn == 6 && !strncasecmp(s, "x-gzip", 6)) ||
+          (tn == 1 && s[0] == '*')))
+        return 0;
+    if (!semi)
+        return 1;
+    for (k = (size_t)(semi - s) + 1; k < n && (s[k] == ' ' || s[k] == '\t'); k++)
+        ;
+    if (k + 1 < n && (s[k] == 'q' || s[k] == 'Q') && s[k + 1] == '=') {
+        /* q=0, q=0.0, q=0.000: refused; any other digit makes it > 0 */
+        for (k += 2; k < n && s[k] != ';' && s[k] != ' '; k++)
+            if (isdigit((unsigned char)s[k]) && s[k] != '0')
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+int ag__http_accepts_gzip(const char *ae)
+{
+    if (!ae)
+        return 0;
+    while (*ae) {
+        const char *comma = strchr(ae, ',');
+        size_t n = comma ? (size_t)(comma - ae) : strlen(ae);
+        while (n && (*ae == ' ' || *ae == '\t'))
+            ae++, n--;
+        if (coding_gzip(ae, n))
+            return 1;
+        ae += n;
+        if (*ae == ',')
+            ae++;
+    }
+    return 0;
 }

@@ -2,7 +2,7 @@
  * http/render.c - the JSON of the API endpoints, rendered from a view:
  * recommendations (byte for byte the `augur recommend -o json` array),
  * the workloads table of the web page, forecasts, the KEDA value and the
- * error body.
+ * error body; and the loop's runs, from the slot's ring.
  */
 #include <math.h>
 #include <string.h>
@@ -453,4 +453,97 @@ ag_err ag__http_keda_value(const ag_view *v, const ag__http_req *r, double *out,
     }
     *out = sum;
     return AG_OK;
+}
+
+/* ---- /api/v1/runs ---- */
+
+ag_err ag__http_json_seconds(ag_buf *b, int64_t ms)
+{
+    long long s = (long long)(ms / 1000), f = (long long)(ms % 1000);
+    char frac[8];
+
+    if (ms < 0 && f) { /* floor, so the fraction is positive */
+        s--;
+        f += 1000;
+    }
+    if (!f)
+        return ag__buf_printf(b, "%lld", s);
+    snprintf(frac, sizeof frac, "%03lld", f);
+    for (size_t n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
+        frac[n - 1] = '\0';
+    return ag__buf_printf(b, "%lld.%s", s, frac);
+}
+
+static ag_err time_s(ag_buf *b, const char *key, int64_t ms)
+{
+    ag_err rc = ag__buf_printf(b, "\"%s\": ", key);
+
+    if (rc == AG_OK)
+        rc = ms ? ag__http_json_seconds(b, ms) : ag__buf_puts(b, "null");
+    return rc;
+}
+
+static ag_err run_item(ag_buf *b, const ag_loop_run *x)
+{
+    ag_err rc = ag__buf_printf(b, "{\"id\": %llu, \"status\": \"%s\", ", (unsigned long long)x->id,
+                               x->ok ? "ok" : "failed");
+
+    if (rc == AG_OK)
+        rc = time_s(b, "started", x->started_ms);
+    if (rc == AG_OK)
+        rc = ag__buf_puts(b, ", ");
+    if (rc == AG_OK)
+        rc = time_s(b, "ended", x->ended_ms);
+    if (rc == AG_OK)
+        rc = ag__buf_puts(b, ", ");
+    if (rc == AG_OK)
+        rc = key_num(b, "seconds",
+                     x->started_ms && x->ended_ms >= x->started_ms
+                         ? (double)(x->ended_ms - x->started_ms) / 1000.0
+                         : NAN);
+    if (rc == AG_OK)
+        rc = ag__buf_printf(b,
+                            ", \"workloads\": %zu, \"forecasts\": %zu, \"samples\": %llu, "
+                            "\"refit\": %s, \"error\": ",
+                            x->workloads, x->forecasts, (unsigned long long)x->samples,
+                            x->refit ? "true" : "false");
+    if (rc == AG_OK)
+        rc = x->error[0] ? ag__buf_json_str(b, x->error) : ag__buf_puts(b, "null");
+    if (rc == AG_OK)
+        rc = ag__buf_puts(b, "}");
+    return rc;
+}
+
+ag_err ag__http_runs_json(const ag_loop_run *runs, size_t n, const ag__http_req *r, ag_buf *b,
+                          uint64_t *next)
+{
+    size_t shown = 0;
+    uint64_t below = (r->seen & AG__P_CONTINUE) ? (uint64_t)r->offset : UINT64_MAX, last = 0;
+    ag_err rc = ag__buf_puts(b, "{\"items\": [");
+
+    *next = 0;
+    for (size_t i = 0; rc == AG_OK && i < n; i++) {
+        const ag_loop_run *x = &runs[i];
+        if (x->id >= below || (r->status >= 0 && !x->ok != !r->status))
+            continue;
+        if (r->limit && shown == r->limit) {
+            *next = last; /* more follow: the next page starts below the last shown */
+            break;
+        }
+        rc = ag__buf_puts(b, shown ? ",\n  " : "\n  ");
+        if (rc == AG_OK)
+            rc = run_item(b, x);
+        shown++;
+        last = x->id;
+    }
+    if (rc == AG_OK)
+        rc = ag__buf_puts(b, shown ? "\n]}\n" : "]}\n");
+    return rc;
+}
+
+ag_err ag__http_run_json(const ag_loop_run *run, ag_buf *b)
+{
+    ag_err rc = run_item(b, run);
+
+    return rc == AG_OK ? ag__buf_puts(b, "\n") : rc;
 }

@@ -2,7 +2,10 @@
  * http/server.c - the libmicrohttpd glue: listening, the per-client rate
  * limit, bearer tokens on state-changing methods, body caps, routing,
  * and one response per request rendered from a view reference taken for
- * the time it renders.
+ * the time it renders; the bodies cached per view (body.c) are sent by
+ * reference, gzipped when the client accepts it, and keep their view
+ * until libmicrohttpd frees the response. /api/v1/backtests hands its
+ * jobs to backtest.c.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -31,15 +34,6 @@ typedef struct bucket {
     double t; /* monotonic seconds of the last refill */
 } bucket;
 
-/* One body rendered from a view, kept while that view is the one asked
- * for (known by its address and time: a published view never changes). */
-typedef struct view_cache {
-    pthread_mutex_t mu;
-    const ag_view *v;
-    int64_t ms;
-    ag_buf b;
-} view_cache;
-
 struct ag_http {
     struct MHD_Daemon *d;
     ag_serve *s;
@@ -52,13 +46,16 @@ struct ag_http {
     bucket buckets[NSETS][WAYS];
     uint64_t counts[AG__HTTP_NCODES]; /* atomics */
     /* bodies that depend only on the view, rendered once per view:
-     * /metrics' view series, the unfiltered /api/v1/workloads */
-    view_cache metrics_cache, workloads_cache;
+     * /metrics' view series, the unfiltered recommendations (the view's
+     * own recs_json) and /api/v1/workloads */
+    ag__http_cache metrics_cache, recs_cache, workloads_cache;
+    ag__http_bt *bt; /* NULL: no backtest runner */
+    int parts;       /* how far ag_http_start() got (teardown()) */
 };
 
 /* Per request: what arrived of the body so far. */
 typedef struct req_ctx {
-    size_t body;
+    ag_buf body; /* capped at max_body */
     int too_big;
     int done; /* a response is queued */
 } req_ctx;
@@ -129,17 +126,15 @@ static void client_ip(struct MHD_Connection *c, char *buf, size_t len)
 
 /* ---- responses ---- */
 
-static enum MHD_Result reply(ag_http *h, struct MHD_Connection *c, int code, const char *ctype,
-                             const char *body, size_t len, const char *hname, const char *hval)
+/* Adds the headers every response has, counts it and queues it. */
+static enum MHD_Result queue(ag_http *h, struct MHD_Connection *c, int code, const char *ctype,
+                             struct MHD_Response *r, const char *hname, const char *hval)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
     enum MHD_Result ret;
     int i = ag__http_code_index(code);
 
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", ctype);
+    if (ctype)
+        MHD_add_response_header(r, "Content-Type", ctype);
     MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (hname && hval)
@@ -149,6 +144,87 @@ static enum MHD_Result reply(ag_http *h, struct MHD_Connection *c, int code, con
     ret = MHD_queue_response(c, (unsigned)code, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result reply(ag_http *h, struct MHD_Connection *c, int code, const char *ctype,
+                             const char *body, size_t len, const char *hname, const char *hval)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+
+    if (!r)
+        return MHD_NO;
+    return queue(h, c, code, ctype, r, hname, hval);
+}
+
+/* What a response sent by reference holds until libmicrohttpd frees it:
+ * the cached body (and so its view), and the bytes rendered for this
+ * request that follow it. */
+typedef struct held {
+    ag__http_body *body;
+    ag_buf tail;
+} held;
+
+static void held_free(void *cls)
+{
+    held *x = cls;
+
+    ag__http_body_unref(x->body);
+    ag__buf_free(&x->tail);
+    ag__free(x);
+}
+
+/* Sends b (and tail, this request's bytes after it) without copying
+ * them: plain, or b's gzip member ended by tail when gz. Takes over the
+ * caller's reference on b. */
+static enum MHD_Result send_body(ag_http *h, struct MHD_Connection *c, const char *ctype,
+                                 ag__http_body *b, const char *tail, size_t tail_len, int gz)
+{
+    held *x = ag__calloc(1, sizeof *x);
+    struct MHD_IoVec iov[2];
+    unsigned n = 0;
+    struct MHD_Response *r;
+    ag_err rc = AG_OK;
+
+    if (!x) {
+        ag__http_body_unref(b);
+        return MHD_NO;
+    }
+    x->body = b;
+    ag__buf_init(&x->tail, RESP_MAX);
+    if (gz && tail_len)
+        rc = ag__http_gzip_tail(b, tail ? tail : "", tail_len, &x->tail);
+    else if (!gz && tail_len)
+        rc = ag__buf_append(&x->tail, tail, tail_len);
+    if (rc != AG_OK) {
+        held_free(x);
+        return MHD_NO;
+    }
+    iov[n].iov_base = gz ? b->gz : b->p;
+    iov[n++].iov_len = gz ? b->gz_len : b->len;
+    if (x->tail.len) {
+        iov[n].iov_base = x->tail.p;
+        iov[n++].iov_len = x->tail.len;
+    } else if (gz) {
+        iov[n].iov_base = b->gz_end;
+        iov[n++].iov_len = sizeof b->gz_end;
+    }
+    r = MHD_create_response_from_iovec(iov, n, held_free, x);
+    if (!r) {
+        held_free(x);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Vary", "Accept-Encoding");
+    if (gz)
+        MHD_add_response_header(r, "Content-Encoding", "gzip");
+    return queue(h, c, 200, ctype, r, NULL, NULL);
+}
+
+/* Whether the request accepts a gzip response. */
+static int wants_gzip(struct MHD_Connection *c)
+{
+    return ag__http_accepts_gzip(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding"));
 }
 
 static enum MHD_Result send_buf(ag_http *h, struct MHD_Connection *c, int code, const char *ctype,
@@ -208,28 +284,31 @@ static int token_ok(const ag_http *h, const char *auth)
     return diff == 0;
 }
 
-static ag_err cached(view_cache *vc, const ag_view *v, ag_err (*render)(const ag_view *, ag_buf *),
-                     ag_buf *b);
-static ag_err render_workloads(const ag_view *v, ag_buf *b);
-
-/* The list endpoints: the page with its continue token as a header. */
+/* The list endpoints: the page with its continue token as a header; the
+ * unfiltered recommendations and workloads are the view's cached bodies
+ * (sent by reference, gzipped when accepted). Takes over *vp. */
 static enum MHD_Result list(ag_http *h, struct MHD_Connection *c, const ag__http_req *q,
-                            const ag_view *v)
+                            const ag_view **vp)
 {
+    const ag_view *v = *vp;
     ag_buf b;
     size_t next = 0;
     ag_err rc = AG_OK;
     enum MHD_Result ret;
     char tok[32];
-    int plain = q->seen == 0;
 
+    if (q->seen == 0 && (q->route == AG__R_RECS || q->route == AG__R_WORKLOADS)) {
+        int gz = wants_gzip(c);
+        ag__http_body *body = ag__http_cache_get(
+            q->route == AG__R_RECS ? &h->recs_cache : &h->workloads_cache, h->s, v, gz, &rc);
+        *vp = NULL; /* the body has it now */
+        if (!body)
+            return send_error(h, c, 500, ag_strerror(rc), NULL, NULL);
+        return send_body(h, c, JSON_TYPE, body, NULL, 0, gz && body->gz);
+    }
     ag__buf_init(&b, RESP_MAX);
-    if (q->route == AG__R_RECS && plain && v && v->recs_json)
-        rc = ag__buf_append(&b, v->recs_json, v->recs_json_len);
-    else if (q->route == AG__R_RECS)
+    if (q->route == AG__R_RECS)
         rc = ag__http_recs_json(v, q, &b, &next);
-    else if (q->route == AG__R_WORKLOADS && plain)
-        rc = cached(&h->workloads_cache, v, render_workloads, &b);
     else if (q->route == AG__R_WORKLOADS)
         rc = ag__http_workloads_json(v, q, &b, &next);
     else
@@ -272,27 +351,6 @@ static enum MHD_Result readyz(ag_http *h, struct MHD_Connection *c, const ag_vie
     return ret;
 }
 
-/* Appends render(v) to b, from the cache when it holds this view. */
-static ag_err cached(view_cache *vc, const ag_view *v, ag_err (*render)(const ag_view *, ag_buf *),
-                     ag_buf *b)
-{
-    ag_err rc = AG_OK;
-
-    if (!v)
-        return render(v, b);
-    pthread_mutex_lock(&vc->mu);
-    if (vc->v != v || vc->ms != v->computed_ms) {
-        ag__buf_reset(&vc->b);
-        rc = render(v, &vc->b);
-        vc->v = rc == AG_OK ? v : NULL;
-        vc->ms = v->computed_ms;
-    }
-    if (rc == AG_OK)
-        rc = ag__buf_append(b, vc->b.p ? vc->b.p : "", vc->b.len);
-    pthread_mutex_unlock(&vc->mu);
-    return rc;
-}
-
 static ag_err render_workloads(const ag_view *v, ag_buf *b)
 {
     ag__http_req q;
@@ -303,39 +361,46 @@ static ag_err render_workloads(const ag_view *v, ag_buf *b)
     return ag__http_workloads_json(v, &q, b, &next);
 }
 
-static int cache_init(view_cache *vc)
+static ag_err render_recs(const ag_view *v, ag_buf *b)
 {
-    memset(vc, 0, sizeof *vc);
-    ag__buf_init(&vc->b, RESP_MAX);
-    return pthread_mutex_init(&vc->mu, NULL);
+    ag__http_req q;
+    size_t next = 0;
+
+    ag__http_req_init(&q);
+    q.route = AG__R_RECS;
+    return ag__http_recs_json(v, &q, b, &next);
 }
 
-static void cache_free(view_cache *vc)
-{
-    pthread_mutex_destroy(&vc->mu);
-    ag__buf_free(&vc->b);
-}
-
-static enum MHD_Result metrics(ag_http *h, struct MHD_Connection *c, const ag_view *v)
+/* /metrics: the view's series, cached per view, then the daemon's own
+ * (rendered per request: health, view age, request counters). Takes
+ * over *vp. */
+static enum MHD_Result metrics(ag_http *h, struct MHD_Connection *c, const ag_view **vp)
 {
     ag_health hl;
     ag_buf b;
     uint64_t counts[AG__HTTP_NCODES];
     enum MHD_Result ret;
+    int gz = wants_gzip(c);
     ag_err rc;
+    ag__http_body *body = ag__http_cache_get(&h->metrics_cache, h->s, *vp, gz, &rc);
 
+    *vp = NULL; /* the body has it now */
+    if (!body)
+        return send_error(h, c, 500, ag_strerror(rc), NULL, NULL);
     ag_serve_health(h->s, &hl);
     for (int i = 0; i < AG__HTTP_NCODES; i++)
         counts[i] = __atomic_load_n(&h->counts[i], __ATOMIC_RELAXED);
     /* This request is answered 200 unless rendering fails: count it. */
     counts[0]++;
     ag__buf_init(&b, RESP_MAX);
-    rc = cached(&h->metrics_cache, v, ag__http_metrics_view, &b);
-    if (rc == AG_OK)
-        rc = ag__http_metrics_self(v, &hl, counts, ag_now_ms(), &b);
-    ret = rc == AG_OK
-              ? send_buf(h, c, 200, "text/plain; version=0.0.4; charset=utf-8", &b, NULL, NULL)
-              : send_error(h, c, 500, ag_strerror(rc), NULL, NULL);
+    rc = ag__http_metrics_self(body->v, &hl, counts, ag_now_ms(), &b);
+    if (rc == AG_OK) {
+        ret = send_body(h, c, "text/plain; version=0.0.4; charset=utf-8", body, b.p, b.len,
+                        gz && body->gz);
+    } else {
+        ag__http_body_unref(body);
+        ret = send_error(h, c, 500, ag_strerror(rc), NULL, NULL);
+    }
     ag__buf_free(&b);
     return ret;
 }
@@ -365,8 +430,121 @@ static enum MHD_Result keda(ag_http *h, struct MHD_Connection *c, const ag__http
     return ret;
 }
 
+/* ---- /api/v1/runs ---- */
+
+static enum MHD_Result runs(ag_http *h, struct MHD_Connection *c, const ag__http_req *q)
+{
+    ag_loop_run *rs = ag__malloc(AG_SERVE_RUNS * sizeof *rs);
+    size_t n;
+    uint64_t next = 0, id = 0;
+    ag_buf b;
+    ag_err rc = AG_OK;
+    enum MHD_Result ret;
+    char tok[32], msg[128];
+
+    if (!rs)
+        return send_error(h, c, 500, ag_strerror(AG_ENOMEM), NULL, NULL);
+    n = ag_serve_runs(h->s, rs, AG_SERVE_RUNS);
+    ag__buf_init(&b, RESP_MAX);
+    if (q->route == AG__R_RUNS) {
+        rc = ag__http_runs_json(rs, n, q, &b, &next);
+    } else {
+        size_t i = 0;
+        if (ag__http_path_id(q->path_id, &id) == 0)
+            while (i < n && rs[i].id != id)
+                i++;
+        if (!id || i == n) {
+            snprintf(msg, sizeof msg, "no such run: '%s' (the last %d runs are kept)", q->path_id,
+                     AG_SERVE_RUNS);
+            ag__free(rs);
+            ag__buf_free(&b);
+            return send_error(h, c, 404, msg, NULL, NULL);
+        }
+        rc = ag__http_run_json(&rs[i], &b);
+    }
+    ag__free(rs);
+    ret = rc != AG_OK ? send_error(h, c, 500, ag_strerror(rc), NULL, NULL)
+                      : send_buf(h, c, 200, JSON_TYPE, &b, next ? "X-Continue" : NULL,
+                                 next ? ag__http_continue_token(next, tok, sizeof tok) : NULL);
+    ag__buf_free(&b);
+    return ret;
+}
+
+/* ---- /api/v1/backtests ---- */
+
+static enum MHD_Result backtests(ag_http *h, struct MHD_Connection *c, const ag__http_req *q,
+                                 const char *method, const char *body, size_t len)
+{
+    ag_buf b;
+    ag_err rc;
+    enum MHD_Result ret;
+    uint64_t id = 0;
+    char msg[1200], loc[64];
+
+    if (!h->bt)
+        return send_error(h, c, 501,
+                          "backtests are not available: the daemon has no store to replay "
+                          "(it runs without a database)",
+                          NULL, NULL);
+    if (q->route == AG__R_BACKTEST && ag__http_path_id(q->path_id, &id) != 0) {
+        snprintf(msg, sizeof msg, "no such backtest: '%s'", q->path_id);
+        return send_error(h, c, 404, msg, NULL, NULL);
+    }
+    ag__buf_init(&b, RESP_MAX);
+    if (q->route == AG__R_BACKTESTS && !strcmp(method, "POST")) {
+        msg[0] = '\0';
+        rc = ag__http_bt_validate(body, len, &b, msg, sizeof msg);
+        if (rc == AG_EINVAL || rc == AG_EPARSE) {
+            ag__buf_free(&b);
+            return send_error(h, c, 400, msg, NULL, NULL);
+        }
+        if (rc == AG_OK)
+            rc = ag__http_bt_submit(h->bt, b.p, b.len, &id);
+        ag__buf_free(&b);
+        if (rc == AG_ETOOBIG) {
+            snprintf(msg, sizeof msg,
+                     "too many backtests: all %d kept are queued or running; try again once one "
+                     "has finished",
+                     AG__HTTP_BT_MAX_JOBS);
+            return send_error(h, c, 429, msg, NULL, NULL);
+        }
+        if (rc != AG_OK)
+            return send_error(h, c, 500, ag_strerror(rc), NULL, NULL);
+        snprintf(msg, sizeof msg, "{\"id\": %llu, \"status\": \"queued\"}\n",
+                 (unsigned long long)id);
+        snprintf(loc, sizeof loc, "/api/v1/backtests/%llu", (unsigned long long)id);
+        return reply(h, c, 202, JSON_TYPE, msg, strlen(msg), "Location", loc);
+    }
+    if (!strcmp(method, "DELETE")) {
+        ag__buf_free(&b);
+        rc = ag__http_bt_delete(h->bt, id);
+        if (rc == AG_OK)
+            return reply(h, c, 204, NULL, "", 0, NULL, NULL);
+        if (rc == AG_EINVAL) {
+            snprintf(msg, sizeof msg,
+                     "backtest %llu is running: it cannot be cancelled; delete it once it has "
+                     "finished",
+                     (unsigned long long)id);
+            return send_error(h, c, 409, msg, NULL, NULL);
+        }
+        snprintf(msg, sizeof msg, "no such backtest: %llu", (unsigned long long)id);
+        return send_error(h, c, 404, msg, NULL, NULL);
+    }
+    rc = q->route == AG__R_BACKTESTS ? ag__http_bt_list_json(h->bt, &b)
+                                     : ag__http_bt_job_json(h->bt, id, &b);
+    if (rc == AG_ENOTFOUND) {
+        snprintf(msg, sizeof msg, "no such backtest: %llu", (unsigned long long)id);
+        ret = send_error(h, c, 404, msg, NULL, NULL);
+    } else {
+        ret = rc == AG_OK ? send_buf(h, c, 200, JSON_TYPE, &b, NULL, NULL)
+                          : send_error(h, c, 500, ag_strerror(rc), NULL, NULL);
+    }
+    ag__buf_free(&b);
+    return ret;
+}
+
 static enum MHD_Result dispatch(ag_http *h, struct MHD_Connection *c, const char *url,
-                                const char *method)
+                                const char *method, const char *body, size_t len)
 {
     ag__http_req q;
     const ag_view *v;
@@ -378,10 +556,10 @@ static enum MHD_Result dispatch(ag_http *h, struct MHD_Connection *c, const char
         snprintf(msg, sizeof msg, "no such endpoint: %.200s", url);
         return send_error(h, c, 404, msg, NULL, NULL);
     }
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        snprintf(msg, sizeof msg, "method %.40s not allowed on %s (allowed: GET, HEAD)", method,
-                 ag__http_routes[q.route].path);
-        return send_error(h, c, 405, msg, "Allow", "GET, HEAD");
+    if (!ag__http_method_allowed(q.route, method)) {
+        snprintf(msg, sizeof msg, "method %.40s not allowed on %s (allowed: %s)", method,
+                 ag__http_routes[q.route].path, ag__http_routes[q.route].allow);
+        return send_error(h, c, 405, msg, "Allow", ag__http_routes[q.route].allow);
     }
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_param, &q);
     if (ag__http_req_check(&q) != 0) {
@@ -397,12 +575,11 @@ static enum MHD_Result dispatch(ag_http *h, struct MHD_Connection *c, const char
     case AG__R_HEALTHZ:
         return reply(h, c, 200, "text/plain; charset=utf-8", "ok\n", 3, NULL, NULL);
     case AG__R_RUNS:
+    case AG__R_RUN:
+        return runs(h, c, &q);
     case AG__R_BACKTESTS:
-        return send_error(h, c, 501,
-                          q.route == AG__R_RUNS
-                              ? "not implemented yet: the runs of the store are not served"
-                              : "not implemented yet: backtests are not served",
-                          NULL, NULL);
+    case AG__R_BACKTEST:
+        return backtests(h, c, &q, method, body, len);
     default:
         break;
     }
@@ -412,16 +589,16 @@ static enum MHD_Result dispatch(ag_http *h, struct MHD_Connection *c, const char
         ret = readyz(h, c, v);
         break;
     case AG__R_METRICS:
-        ret = metrics(h, c, v);
+        ret = metrics(h, c, &v);
         break;
     case AG__R_KEDA:
         ret = keda(h, c, &q, v);
         break;
     default:
-        ret = list(h, c, &q, v);
+        ret = list(h, c, &q, &v);
         break;
     }
-    ag_serve_release(h->s, v);
+    ag_serve_release(h->s, v); /* NULL when a cached body took it over */
     return ret;
 }
 
@@ -433,7 +610,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     req_ctx *x = *con_cls;
 
     (void)version;
-    (void)upload;
     if (!x) {
         char ip[INET6_ADDRSTRLEN], after[16];
         const char *cl;
@@ -442,6 +618,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         x = ag__calloc(1, sizeof *x);
         if (!x)
             return MHD_NO;
+        ag__buf_init(&x->body, h->max_body);
         *con_cls = x;
         client_ip(c, ip, sizeof ip);
         wait = rate_take(h, ip);
@@ -469,13 +646,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         }
         if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
             x->done = 1;
-            return dispatch(h, c, url, method);
+            return dispatch(h, c, url, method, NULL, 0);
         }
         return MHD_YES; /* the body comes next */
     }
     if (*upload_size) {
-        x->body += *upload_size;
-        if (x->body > h->max_body)
+        /* kept (for POST /api/v1/backtests) up to max_body, then only counted */
+        if (!x->too_big && !x->done && ag__buf_append(&x->body, upload, *upload_size) == AG_ETOOBIG)
             x->too_big = 1;
         *upload_size = 0;
         return MHD_YES;
@@ -485,7 +662,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     x->done = 1;
     if (x->too_big)
         return send_error(h, c, 413, "request body too large", NULL, NULL);
-    return dispatch(h, c, url, method);
+    return dispatch(h, c, url, method, x->body.p ? x->body.p : "", x->body.len);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -494,6 +671,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)cls;
     (void)c;
     (void)toe;
+    if (*con_cls)
+        ag__buf_free(&((req_ctx *)*con_cls)->body);
     ag__free(*con_cls);
     *con_cls = NULL;
 }
@@ -562,6 +741,22 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     (void)ap; /* errors reach the caller as codes; nothing is printed */
 }
 
+/* Frees what ag_http_start() made, as far as it got (h->parts). */
+static void teardown(ag_http *h)
+{
+    ag__http_bt_free(h->bt); /* waits for the backtest running */
+    if (h->parts >= 4)
+        pthread_mutex_destroy(&h->mu);
+    if (h->parts >= 3)
+        ag__http_cache_free(&h->workloads_cache);
+    if (h->parts >= 2)
+        ag__http_cache_free(&h->recs_cache);
+    if (h->parts >= 1)
+        ag__http_cache_free(&h->metrics_cache);
+    ag__free(h->token);
+    ag__free(h);
+}
+
 ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errinfo *ei)
 {
     static const ag_http_opts defaults = {0};
@@ -592,26 +787,14 @@ ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errin
     h->max_body = o->max_body ? o->max_body : (size_t)1 << 20;
     h->rate = o->rate_per_s > 0 ? o->rate_per_s : 200;
     h->burst = o->burst ? (double)o->burst : 400;
-    if (o->bearer_token && !(h->token = ag__strdup(o->bearer_token))) {
-        ag__free(h);
-        return AG_ENOMEM;
-    }
-    if (cache_init(&h->metrics_cache) != 0) {
-        ag__free(h->token);
-        ag__free(h);
-        return AG_ENOMEM;
-    }
-    if (cache_init(&h->workloads_cache) != 0) {
-        cache_free(&h->metrics_cache);
-        ag__free(h->token);
-        ag__free(h);
-        return AG_ENOMEM;
-    }
-    if (pthread_mutex_init(&h->mu, NULL) != 0) {
-        cache_free(&h->metrics_cache);
-        cache_free(&h->workloads_cache);
-        ag__free(h->token);
-        ag__free(h);
+    if ((o->bearer_token && !(h->token = ag__strdup(o->bearer_token))) ||
+        ag__http_cache_init(&h->metrics_cache, ag__http_metrics_view, 0) != 0 ||
+        (h->parts++, ag__http_cache_init(&h->recs_cache, render_recs, 1) != 0) ||
+        (h->parts++, ag__http_cache_init(&h->workloads_cache, render_workloads, 0) != 0) ||
+        (h->parts++, pthread_mutex_init(&h->mu, NULL) != 0) ||
+        (h->parts++,
+         o->backtest && ag__http_bt_new(o->backtest, o->backtest_ud, &h->bt) != AG_OK)) {
+        teardown(h);
         return AG_ENOMEM;
     }
     if (v6)
@@ -623,11 +806,7 @@ ag_err ag_http_start(const ag_http_opts *o, ag_serve *s, ag_http **out, ag_errin
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
     if (!h->d) {
         ag_errinfo_set(ei, "cannot listen on %s", o->listen ? o->listen : "127.0.0.1:8080");
-        pthread_mutex_destroy(&h->mu);
-        cache_free(&h->metrics_cache);
-        cache_free(&h->workloads_cache);
-        ag__free(h->token);
-        ag__free(h);
+        teardown(h);
         return AG_ENET;
     }
     di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -645,10 +824,6 @@ void ag_http_stop(ag_http *h)
 {
     if (!h)
         return;
-    MHD_stop_daemon(h->d);
-    pthread_mutex_destroy(&h->mu);
-    cache_free(&h->metrics_cache);
-    cache_free(&h->workloads_cache);
-    ag__free(h->token);
-    ag__free(h);
+    MHD_stop_daemon(h->d); /* the responses in flight are freed: their views released */
+    teardown(h);
 }

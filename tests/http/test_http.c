@@ -2,18 +2,25 @@
  * tests/http/test_http.c - the daemon's HTTP server against a hand-made
  * view: every endpoint over real HTTP (libcurl), JSON read back with
  * jansson, /metrics lines exactly, filters and pagination, the error
- * statuses, readiness, and views published while clients read.
+ * statuses, readiness, and views published while clients read; gzip
+ * (decoded by libcurl and by zlib: one member, the same text), a view
+ * kept until the response sending its bytes is freed, the loop's runs,
+ * and the backtest jobs with a stub runner.
  *
  * Also a helper for the shell tests: `test_http --serve` serves the
  * fixture view on 127.0.0.1 (any port, printed on stdout) until stdin
  * closes; `test_http --routes` prints the route table.
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "ag_test.h"
 #include "augur/http.h"
 #include "augur/report.h"
@@ -185,7 +192,7 @@ static void fx_health(ag_serve *s, int ready, const char *err)
 typedef struct resp {
     long code;
     ag_buf body;
-    char ctype[128], cont[64], allow[64], retry[16];
+    char ctype[128], cont[64], allow[64], retry[16], cenc[32], vary[64], location[128];
 } resp;
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
@@ -215,12 +222,17 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
     header(p, sz * n, "X-Continue:", r->cont, sizeof r->cont);
     header(p, sz * n, "Allow:", r->allow, sizeof r->allow);
     header(p, sz * n, "Retry-After:", r->retry, sizeof r->retry);
+    header(p, sz * n, "Content-Encoding:", r->cenc, sizeof r->cenc);
+    header(p, sz * n, "Vary:", r->vary, sizeof r->vary);
+    header(p, sz * n, "Location:", r->location, sizeof r->location);
     return sz * n;
 }
 
-/* Requests method path (body may be NULL) with an optional header. */
-static void req(int port, const char *method, const char *path, const char *hdr, const char *body,
-                size_t blen, resp *r)
+/* Requests method path (body may be NULL) with an optional header;
+ * accept: the Accept-Encoding to send (NULL: none), decoded by libcurl
+ * unless raw. */
+static void req_ex(int port, const char *method, const char *path, const char *hdr,
+                   const char *body, size_t blen, const char *accept, int raw, resp *r)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hl = NULL;
@@ -240,6 +252,13 @@ static void req(int port, const char *method, const char *path, const char *hdr,
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (accept && !raw)
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, accept);
+    if (accept && raw) {
+        char ae[128];
+        snprintf(ae, sizeof ae, "Accept-Encoding: %s", accept);
+        hl = curl_slist_append(hl, ae);
+    }
     hl = curl_slist_append(hl, "Expect:");
     if (hdr)
         hl = curl_slist_append(hl, hdr);
@@ -255,6 +274,12 @@ static void req(int port, const char *method, const char *path, const char *hdr,
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
+}
+
+static void req(int port, const char *method, const char *path, const char *hdr, const char *body,
+                size_t blen, resp *r)
+{
+    req_ex(port, method, path, hdr, body, blen, NULL, 0, r);
 }
 
 static void get(int port, const char *path, resp *r)
@@ -788,11 +813,32 @@ static void test_errors(void **state)
     get(x->port, "/metrics?limit=3", &r);
     expect_error(&r, 400, "'limit'");
     resp_free(&r);
-    get(x->port, "/api/v1/runs", &r);
-    expect_error(&r, 501, "not implemented");
-    resp_free(&r);
+    /* No backtest runner: 501, saying why. */
     get(x->port, "/api/v1/backtests", &r);
-    expect_error(&r, 501, "not implemented");
+    expect_error(&r, 501, "no store");
+    resp_free(&r);
+    req(x->port, "POST", "/api/v1/backtests", "Authorization: Bearer s3cret", "{}", 2, &r);
+    expect_error(&r, 501, "no store");
+    resp_free(&r);
+    get(x->port, "/api/v1/backtests/1", &r);
+    expect_error(&r, 501, "no store");
+    resp_free(&r);
+    req(x->port, "DELETE", "/api/v1/backtests", "Authorization: Bearer s3cret", NULL, 0, &r);
+    expect_error(&r, 405, "DELETE");
+    assert_string_equal(r.allow, "GET, HEAD, POST");
+    resp_free(&r);
+    req(x->port, "POST", "/api/v1/backtests/1", "Authorization: Bearer s3cret", "{}", 2, &r);
+    expect_error(&r, 405, NULL);
+    assert_string_equal(r.allow, "GET, HEAD, DELETE");
+    resp_free(&r);
+    get(x->port, "/api/v1/runs?status=maybe", &r);
+    expect_error(&r, 400, "'status'");
+    resp_free(&r);
+    get(x->port, "/api/v1/runs?namespace=a", &r);
+    expect_error(&r, 400, "'namespace'");
+    resp_free(&r);
+    get(x->port, "/api/v1/workloads?status=ok", &r);
+    expect_error(&r, 400, "'status'");
     resp_free(&r);
     /* State-changing: the token first. */
     req(x->port, "POST", "/api/v1/runs", NULL, "{}", 2, &r);
@@ -955,6 +1001,64 @@ static void test_parse_target(void **state)
     assert_string_equal(r.bad, "quantile");
     t = "/api/v1/keda/a/b?metric=cpu&quantile=nan";
     assert_int_equal(ag__http_parse_target(&r, t, strlen(t)), -1);
+    t = "/api/v1/runs/12?limit=3";
+    assert_int_equal(ag__http_parse_target(&r, t, strlen(t)), -1); /* runs/{id} takes none */
+    t = "/api/v1/runs/12";
+    assert_int_equal(ag__http_parse_target(&r, t, strlen(t)), 0);
+    assert_int_equal(r.route, AG__R_RUN);
+    assert_string_equal(r.path_id, "12");
+    t = "/api/v1/backtests/7/";
+    assert_int_equal(ag__http_parse_target(&r, t, strlen(t)), 0);
+    assert_int_equal(r.route, AG__R_BACKTEST);
+    assert_string_equal(r.path_id, "7");
+    t = "/api/v1/runs?status=failed&limit=2&continue=o1f";
+    assert_int_equal(ag__http_parse_target(&r, t, strlen(t)), 0);
+    assert_int_equal(r.route, AG__R_RUNS);
+    assert_int_equal(r.status, 0);
+    t = "/api/v1/runs/1/2";
+    assert_int_equal(ag__http_parse_target(&r, t, strlen(t)), -2);
+    t = "/api/v1/backtests//";
+    assert_int_equal(ag__http_parse_target(&r, t, strlen(t)), -2);
+    t = "/api/v1/keda/a/b";
+    assert_int_equal(ag__http_route_match(&r, t), AG__R_KEDA);
+    assert_string_equal(r.path_ns, "a");
+    assert_string_equal(r.path_workload, "b");
+    {
+        uint64_t id = 0;
+        assert_int_equal(ag__http_path_id("42", &id), 0);
+        assert_int_equal(id, 42);
+        assert_int_equal(ag__http_path_id("0", &id), -1);
+        assert_int_equal(ag__http_path_id("042", &id), -1);
+        assert_int_equal(ag__http_path_id("4x", &id), -1);
+        assert_int_equal(ag__http_path_id("", &id), -1);
+        assert_int_equal(ag__http_path_id("9999999999999999999", &id), -1);
+    }
+    assert_true(ag__http_method_allowed(AG__R_BACKTESTS, "POST"));
+    assert_true(ag__http_method_allowed(AG__R_BACKTESTS, "HEAD"));
+    assert_false(ag__http_method_allowed(AG__R_BACKTESTS, "DELETE"));
+    assert_true(ag__http_method_allowed(AG__R_BACKTEST, "DELETE"));
+    assert_false(ag__http_method_allowed(AG__R_METRICS, "POST"));
+    assert_false(ag__http_method_allowed(AG__R_METRICS, "ET"));
+    assert_false(ag__http_method_allowed(AG__R_METRICS, "GET, HEAD"));
+}
+
+static void test_accept_encoding(void **state)
+{
+    (void)state;
+    assert_true(ag__http_accepts_gzip("gzip"));
+    assert_true(ag__http_accepts_gzip("deflate, gzip"));
+    assert_true(ag__http_accepts_gzip("GZIP;q=0.5"));
+    assert_true(ag__http_accepts_gzip("identity, x-gzip ; q=1"));
+    assert_true(ag__http_accepts_gzip("*"));
+    assert_true(ag__http_accepts_gzip("gzip;q=0.001"));
+    assert_false(ag__http_accepts_gzip(NULL));
+    assert_false(ag__http_accepts_gzip(""));
+    assert_false(ag__http_accepts_gzip("identity"));
+    assert_false(ag__http_accepts_gzip("deflate, br"));
+    assert_false(ag__http_accepts_gzip("gzip;q=0"));
+    assert_false(ag__http_accepts_gzip("gzip; q=0.000, br"));
+    assert_false(ag__http_accepts_gzip("gzipx"));
+    assert_false(ag__http_accepts_gzip("xgzip"));
 }
 
 /* ---- a view published while clients read ---- */
@@ -1034,6 +1138,878 @@ static void test_publish_while_reading(void **state)
     srv_stop(x);
 }
 
+/* ---- gzip ---- */
+
+/* m without the lines that change from one request to the next. */
+static char *stable_lines(const char *m)
+{
+    ag_buf b;
+    const char *p = m;
+
+    ag__buf_init(&b, 0);
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (strncmp(p, "augur_http_requests_total{", 26) != 0 &&
+            strncmp(p, "augur_view_age_seconds ", 23) != 0)
+            assert_int_equal(ag__buf_append(&b, p, n), AG_OK);
+        p += n;
+    }
+    return b.p ? ag__buf_steal(&b) : ag__strdup("");
+}
+
+/* Inflates a gzip stream, counting its members (RFC 1952). */
+static void gunzip(const char *in, size_t n, ag_buf *out, int *members)
+{
+    z_stream z;
+    char chunk[65536];
+    int zr = Z_OK;
+
+    memset(&z, 0, sizeof z);
+    *members = 0;
+    assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)n;
+    while (z.avail_in) {
+        z.next_out = (Bytef *)chunk;
+        z.avail_out = sizeof chunk;
+        zr = inflate(&z, Z_NO_FLUSH);
+        if (zr != Z_OK && zr != Z_STREAM_END)
+            fail_msg("inflate: %d (%s) after %zu bytes", zr, z.msg ? z.msg : "", out->len);
+        assert_int_equal(ag__buf_append(out, chunk, sizeof chunk - z.avail_out), AG_OK);
+        if (zr == Z_STREAM_END) {
+            (*members)++;
+            inflateReset(&z);
+        }
+    }
+    inflateEnd(&z);
+    assert_int_equal(zr, Z_STREAM_END); /* it ends with a complete member */
+}
+
+/* path plain, gzip decoded by libcurl, and raw gzip decoded by zlib: the
+ * same text (metrics: but for the lines that change per request). */
+static void check_gzip(int port, const char *path, int metrics)
+{
+    resp plain, dec, raw;
+    ag_buf z;
+    int members;
+    char *a, *b, *c;
+
+    get(port, path, &plain);
+    assert_int_equal(plain.code, 200);
+    assert_string_equal(plain.cenc, "");
+    assert_string_equal(plain.vary, "Accept-Encoding");
+    req_ex(port, "GET", path, NULL, NULL, 0, "gzip", 0, &dec);
+    assert_int_equal(dec.code, 200);
+    assert_string_equal(dec.cenc, "gzip");
+    assert_string_equal(dec.vary, "Accept-Encoding");
+    assert_string_equal(dec.ctype, plain.ctype);
+    req_ex(port, "GET", path, NULL, NULL, 0, "gzip", 1, &raw);
+    assert_int_equal(raw.code, 200);
+    assert_string_equal(raw.cenc, "gzip");
+    assert_true(raw.body.len > 18);
+    assert_memory_equal(raw.body.p, "\x1f\x8b\x08", 3);
+    ag__buf_init(&z, 0);
+    gunzip(raw.body.p, raw.body.len, &z, &members);
+    assert_int_equal(members, 1); /* one member: every gzip client reads it whole */
+    if (metrics) {
+        a = stable_lines(plain.body.p);
+        b = stable_lines(dec.body.p);
+        c = stable_lines(z.p);
+        assert_string_equal(a, b);
+        assert_string_equal(a, c);
+        assert_non_null(line(dec.body.p, "augur_http_requests_total{code=\"200\"} "));
+        assert_non_null(line(z.p, "augur_http_requests_total{code=\"200\"} "));
+        ag__free(a);
+        ag__free(b);
+        ag__free(c);
+    } else {
+        assert_int_equal(dec.body.len, plain.body.len);
+        assert_memory_equal(dec.body.p, plain.body.p, plain.body.len);
+        assert_int_equal(z.len, plain.body.len);
+        assert_memory_equal(z.p, plain.body.p, plain.body.len);
+    }
+    assert_true(raw.body.len < plain.body.len);
+    ag__buf_free(&z);
+    resp_free(&plain);
+    resp_free(&dec);
+    resp_free(&raw);
+}
+
+static void test_gzip(void **state)
+{
+    srv *x = *state;
+    resp r;
+
+    for (int round = 0; round < 2; round++) { /* the second from the cached gzip */
+        check_gzip(x->port, "/metrics", 1);
+        check_gzip(x->port, "/api/v1/recommendations", 0);
+        check_gzip(x->port, "/api/v1/workloads", 0);
+    }
+    /* a new view: new cached bytes, compressed again */
+    ag_serve_publish(x->s, fx_view(3));
+    check_gzip(x->port, "/metrics", 1);
+    check_gzip(x->port, "/api/v1/recommendations", 0);
+    /* q=0 refuses gzip; filtered lists are not cached (plain) */
+    req_ex(x->port, "GET", "/metrics", NULL, NULL, 0, "gzip;q=0, identity", 1, &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.cenc, "");
+    expect_line(r.body.p, "augur_loops_total 10");
+    resp_free(&r);
+    req_ex(x->port, "GET", "/api/v1/workloads?namespace=shop", NULL, NULL, 0, "gzip", 1, &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.cenc, "");
+    assert_int_equal(r.body.p[0], '[');
+    resp_free(&r);
+    req_ex(x->port, "HEAD", "/metrics", NULL, NULL, 0, "gzip", 1, &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.cenc, "gzip");
+    assert_int_equal(r.body.len, 0);
+    resp_free(&r);
+}
+
+/* A cached body's gzip member ended by different tails, and the body and
+ * its gzip form under allocation failures. */
+static void test_body_cache(void **state)
+{
+    ag_serve *s = ag_serve_new();
+    ag__http_cache c;
+    ag__http_body *b;
+    ag_err rc;
+    long before = ag__http_bodies_live();
+
+    (void)state;
+    ag_serve_publish(s, fx_view(1));
+    assert_int_equal(ag__http_cache_init(&c, ag__http_metrics_view, 0), 0);
+    for (long n = 1;; n++) {
+        ag__alloc_fail_after(n);
+        b = ag__http_cache_get(&c, s, ag_serve_acquire(s), 1, &rc);
+        ag__alloc_fail_after(0);
+        if (!b) {
+            assert_int_equal(rc, AG_ENOMEM);
+            continue;
+        }
+        if (b->gz) {
+            ag__http_body_unref(b);
+            break;
+        }
+        assert_true(b->gz_failed);
+        ag__http_body_unref(b);
+        ag__http_cache_free(&c); /* start again without a cached body */
+        assert_int_equal(ag__http_cache_init(&c, ag__http_metrics_view, 0), 0);
+    }
+    b = ag__http_cache_get(&c, s, ag_serve_acquire(s), 1, &rc);
+    assert_non_null(b);
+    assert_non_null(b->gz);
+    for (int t = 0; t < 3; t++) {
+        const char *tail = t == 0 ? "" : t == 1 ? "x" : "augur_loops_total 10\n";
+        ag_buf z, out, want;
+        int members;
+        ag__buf_init(&z, 0);
+        ag__buf_init(&out, 0);
+        ag__buf_init(&want, 0);
+        assert_int_equal(ag__buf_append(&z, b->gz, b->gz_len), AG_OK);
+        assert_int_equal(ag__http_gzip_tail(b, tail, strlen(tail), &z), AG_OK);
+        gunzip(z.p, z.len, &out, &members);
+        assert_int_equal(members, 1);
+        assert_int_equal(ag__buf_append(&want, b->p, b->len), AG_OK);
+        assert_int_equal(ag__buf_puts(&want, tail), AG_OK);
+        assert_int_equal(out.len, want.len);
+        assert_memory_equal(out.p, want.p, want.len);
+        ag__buf_free(&z);
+        ag__buf_free(&out);
+        ag__buf_free(&want);
+    }
+    {
+        ag_buf z, out;
+        int members;
+        ag__buf_init(&z, 0);
+        ag__buf_init(&out, 0);
+        assert_int_equal(ag__buf_append(&z, b->gz, b->gz_len), AG_OK);
+        assert_int_equal(ag__buf_append(&z, b->gz_end, sizeof b->gz_end), AG_OK);
+        gunzip(z.p, z.len, &out, &members);
+        assert_int_equal(out.len, b->len);
+        assert_memory_equal(out.p, b->p, b->len);
+        ag__buf_free(&z);
+        ag__buf_free(&out);
+    }
+    ag__http_body_unref(b);
+    /* the cache holds the view: a new one published, the old one lives on
+     * in the cached body until the cache renders the new view */
+    ag_serve_publish(s, fx_view(2));
+    assert_int_equal(ag__http_bodies_live(), before + 1);
+    b = ag__http_cache_get(&c, s, ag_serve_acquire(s), 0, &rc);
+    assert_non_null(b);
+    assert_null(b->gz);
+    assert_int_equal(ag__http_bodies_live(), before + 1); /* the old body went */
+    ag__http_body_unref(b);
+    ag__http_cache_free(&c);
+    assert_int_equal(ag__http_bodies_live(), before);
+    ag_serve_free(s);
+}
+
+/* ---- the view of a body being sent lives until the response is freed ---- */
+
+/* n workload-containers with forecasts: ~3 KB of /metrics each. */
+static ag_view *big_view(size_t n)
+{
+    ag_view *v = ag__calloc(1, sizeof *v);
+
+    v->computed_ms = ag_now_ms() - 1000;
+    v->data_end_ms = T0;
+    v->algorithm = "vpa";
+    v->nrecs = n;
+    v->recs = ag__calloc(n, sizeof *v->recs);
+    v->nfcs = 2 * n;
+    v->fcs = ag__calloc(2 * n, sizeof *v->fcs);
+    for (size_t i = 0; i < n; i++) {
+        ag_view_rec *x = &v->recs[i];
+        snprintf(x->ns, sizeof x->ns, "namespace-%zu", i % 17);
+        snprintf(x->kind, sizeof x->kind, "Deployment");
+        snprintf(x->name, sizeof x->name, "workload-number-%zu", i);
+        snprintf(x->container, sizeof x->container, "application");
+        x->pods = 3;
+        x->algorithm = "vpa";
+        for (int r = 0; r < 2; r++) {
+            double t = (r == AG_CPU ? 0.123456789 : 123456789.0) * (1 + (double)i * 1e-3);
+            x->request[r] = t * 2;
+            x->limit[r] = t * 4;
+            x->rec.res[r] = (ag_rec_res){t, t * 0.5, t * 2, t, r == AG_MEMORY ? t * 2 : NAN};
+            x->rec.status[r] = AG_REC_OK;
+        }
+        for (int r = 0; r < 2; r++) {
+            ag_view_fc *f = &v->fcs[2 * i + (size_t)r];
+            memcpy(f->ns, x->ns, sizeof f->ns);
+            memcpy(f->kind, x->kind, sizeof f->kind);
+            memcpy(f->name, x->name, sizeof f->name);
+            memcpy(f->container, x->container, sizeof f->container);
+            snprintf(f->model, sizeof f->model, "ar");
+            f->resource = r;
+            f->t0_ms = T0;
+            f->step_ms = STEP;
+            f->horizon = 24;
+            f->nq = 2;
+            f->quantiles[0] = 0.5;
+            f->quantiles[1] = 0.9;
+            f->q = ag__calloc(2 * 24, sizeof *f->q);
+            for (size_t k = 0; k < 48; k++)
+                f->q[k] = fx_q(r, k / 24, k % 24) * (1 + (double)i * 1.1e-4);
+        }
+    }
+    return v;
+}
+
+static void test_view_kept_while_sending(void **state)
+{
+    ag_http_opts o = {.listen = "127.0.0.1:0", .rate_per_s = 1e9, .burst = 1000000000};
+    srv *x = srv_start(&o, 0);
+    long before = ag__http_bodies_live();
+    struct sockaddr_in sa = {0};
+    int fd, small = 4096;
+    const char rq[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    ag_buf got;
+    char chunk[4096], *a, *b;
+    const char *body;
+    resp r;
+    ssize_t k;
+
+    (void)state;
+    ag_serve_publish(x->s, big_view(3500));
+    fx_health(x->s, 1, "");
+    get(x->port, "/metrics", &r); /* renders the view's bytes: cached */
+    assert_int_equal(r.code, 200);
+    assert_true(r.body.len > 8u << 20); /* more than the sockets buffer */
+    assert_int_equal(ag__http_bodies_live(), before + 1);
+
+    /* a client that reads 4 KB and stops: the response stays in flight */
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)x->port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(send(fd, rq, sizeof rq - 1, 0), (ssize_t)(sizeof rq - 1));
+    ag__buf_init(&got, 64 << 20);
+    k = recv(fd, chunk, sizeof chunk, 0);
+    assert_true(k > 0);
+    assert_int_equal(ag__buf_append(&got, chunk, (size_t)k), AG_OK);
+    usleep(200000);
+
+    /* a new view, rendered by the next request: the old one is released
+     * by the cache, and only the stalled response still holds it */
+    ag_serve_publish(x->s, fx_view(1));
+    {
+        resp r2;
+        get(x->port, "/metrics", &r2);
+        check_metrics(r2.body.p);
+        resp_free(&r2);
+    }
+    assert_int_equal(ag__http_bodies_live(), before + 2);
+
+    /* the stalled response comes whole and unchanged (ASan would catch a
+     * send from freed bytes) */
+    while ((k = recv(fd, chunk, sizeof chunk, 0)) > 0)
+        assert_int_equal(ag__buf_append(&got, chunk, (size_t)k), AG_OK);
+    close(fd);
+    body = strstr(got.p, "\r\n\r\n");
+    assert_non_null(body);
+    assert_non_null(strstr(got.p, "HTTP/1.1 200"));
+    a = stable_lines(r.body.p);
+    b = stable_lines(body + 4);
+    assert_int_equal(strlen(a), strlen(b));
+    assert_string_equal(a, b);
+    ag__free(a);
+    ag__free(b);
+    ag__buf_free(&got);
+    resp_free(&r);
+
+    /* freed with the response: the old body, and so the old view */
+    for (int i = 0; i < 200 && ag__http_bodies_live() != before + 1; i++)
+        usleep(10000);
+    assert_int_equal(ag__http_bodies_live(), before + 1);
+    srv_stop(x);
+    assert_int_equal(ag__http_bodies_live(), before);
+}
+
+/* ---- /api/v1/runs ---- */
+
+static void record(ag_serve *s, uint64_t id)
+{
+    ag_loop_run r = {0};
+
+    r.id = id;
+    r.started_ms = T0 + (int64_t)id * 60000;
+    r.ended_ms = r.started_ms + 1500;
+    r.ok = id % 7 != 0;
+    r.workloads = r.ok ? 8 : 0;
+    r.forecasts = 16;
+    r.samples = id * 10;
+    r.refit = id % 60 == 1;
+    if (!r.ok)
+        snprintf(r.error, sizeof r.error, "fetch failed: run %llu", (unsigned long long)id);
+    ag_serve_record_run(s, &r);
+}
+
+/* The ids of a runs page, checked newest first and below *prev. */
+static size_t page_ids(const resp *r, uint64_t *ids, size_t max, uint64_t *prev)
+{
+    json_t *j = parse(r), *items = json_object_get(j, "items");
+    size_t n = json_array_size(items);
+
+    assert_int_equal(json_object_size(j), 1);
+    assert_true(n <= max);
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = (uint64_t)json_integer_value(json_object_get(json_array_get(items, i), "id"));
+        assert_true(ids[i] < *prev);
+        *prev = ids[i];
+    }
+    json_decref(j);
+    return n;
+}
+
+static void test_runs(void **state)
+{
+    srv *x = srv_start(NULL, 1);
+    resp r;
+    json_t *j, *o;
+    uint64_t ids[300], prev = UINT64_MAX, seen[300];
+    size_t n, total = 0;
+    char url[128], cont[64];
+
+    (void)state;
+    get(x->port, "/api/v1/runs", &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.body.p, "{\"items\": []}\n");
+    resp_free(&r);
+    for (uint64_t id = 1; id <= 300; id++)
+        record(x->s, id);
+
+    get(x->port, "/api/v1/runs", &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.ctype, "application/json");
+    assert_string_equal(r.cont, "");
+    n = page_ids(&r, ids, 300, &prev);
+    assert_int_equal(n, AG_SERVE_RUNS); /* the ring keeps the newest 256 */
+    assert_int_equal(ids[0], 300);
+    assert_int_equal(ids[n - 1], 300 - AG_SERVE_RUNS + 1);
+    j = parse(&r);
+    o = json_array_get(json_object_get(j, "items"), 0);
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "ok");
+    assert_double_near(json_number_value(json_object_get(o, "started")),
+                       (double)(T0 + 300 * 60000) / 1000, 1e-6);
+    assert_double_near(json_number_value(json_object_get(o, "ended")),
+                       (double)(T0 + 300 * 60000 + 1500) / 1000, 1e-6);
+    assert_double_near(json_number_value(json_object_get(o, "seconds")), 1.5, 1e-9);
+    assert_int_equal(json_integer_value(json_object_get(o, "workloads")), 8);
+    assert_int_equal(json_integer_value(json_object_get(o, "forecasts")), 16);
+    assert_int_equal(json_integer_value(json_object_get(o, "samples")), 3000);
+    assert_true(json_is_false(json_object_get(o, "refit")));
+    assert_true(json_is_null(json_object_get(o, "error")));
+    o = json_array_get(json_object_get(j, "items"), 6); /* 294 = 7 x 42 */
+    assert_int_equal(json_integer_value(json_object_get(o, "id")), 294);
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "failed");
+    assert_string_equal(json_string_value(json_object_get(o, "error")), "fetch failed: run 294");
+    assert_int_equal(json_integer_value(json_object_get(o, "workloads")), 0);
+    o = json_array_get(json_object_get(j, "items"), 59); /* 241 = 4 x 60 + 1 */
+    assert_true(json_is_true(json_object_get(o, "refit")));
+    json_decref(j);
+    resp_free(&r);
+
+    /* status filter: the multiples of 7 in 45..300 */
+    get(x->port, "/api/v1/runs?status=failed", &r);
+    prev = UINT64_MAX;
+    n = page_ids(&r, ids, 300, &prev);
+    assert_int_equal(n, 300 / 7 - 44 / 7);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(ids[i] % 7, 0);
+    resp_free(&r);
+    get(x->port, "/api/v1/runs?status=ok&limit=3", &r);
+    prev = UINT64_MAX;
+    assert_int_equal(page_ids(&r, ids, 3, &prev), 3);
+    assert_int_equal(ids[0], 300);
+    assert_int_equal(ids[2], 298);
+    resp_free(&r);
+
+    /* pages of 100, with runs arriving between pages: every run of the
+     * first listing once, none twice */
+    prev = UINT64_MAX;
+    snprintf(url, sizeof url, "/api/v1/runs?limit=100");
+    for (int page = 0;; page++) {
+        get(x->port, url, &r);
+        assert_int_equal(r.code, 200);
+        n = page_ids(&r, ids, 100, &prev);
+        memcpy(seen + total, ids, n * sizeof ids[0]);
+        total += n;
+        snprintf(cont, sizeof cont, "%s", r.cont);
+        resp_free(&r);
+        if (page == 0)
+            for (uint64_t id = 301; id <= 305; id++)
+                record(x->s, id); /* evicts 45..49 */
+        if (!cont[0])
+            break;
+        assert_true(page < 3);
+        snprintf(url, sizeof url, "/api/v1/runs?limit=100&continue=%s", cont);
+    }
+    assert_int_equal(seen[0], 300);
+    assert_int_equal(seen[total - 1], 50);
+    assert_int_equal(total, 300 - 50 + 1);
+
+    get(x->port, "/api/v1/runs/301", &r);
+    assert_int_equal(r.code, 200);
+    j = parse(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "id")), 301);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "failed");
+    json_decref(j);
+    resp_free(&r);
+    get(x->port, "/api/v1/runs/49", &r); /* evicted */
+    expect_error(&r, 404, "no such run");
+    resp_free(&r);
+    get(x->port, "/api/v1/runs/abc", &r);
+    expect_error(&r, 404, "'abc'");
+    resp_free(&r);
+    get(x->port, "/api/v1/runs?limit=0", &r);
+    expect_error(&r, 400, "'limit'");
+    resp_free(&r);
+    get(x->port, "/api/v1/runs?continue=zz", &r);
+    expect_error(&r, 400, "'continue'");
+    resp_free(&r);
+    srv_stop(x);
+
+    /* the slot numbers runs the loop gave no id */
+    {
+        ag_serve *s = ag_serve_new();
+        ag_loop_run a = {0}, out[4];
+        snprintf(a.error, sizeof a.error, "x");
+        ag_serve_record_run(s, &a);
+        ag_serve_record_run(s, &a);
+        assert_int_equal(ag_serve_runs(s, out, 4), 2);
+        assert_int_equal(out[0].id, 2);
+        assert_int_equal(out[1].id, 1);
+        assert_int_equal(ag_serve_runs(s, out, 1), 1);
+        assert_int_equal(out[0].id, 2);
+        ag_serve_free(s);
+    }
+}
+
+/* ---- /api/v1/backtests with a stub runner ---- */
+
+typedef struct stub {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int open; /* jobs wait at the gate until it opens */
+    int calls, running;
+    char last[1024]; /* the last request it got */
+} stub;
+
+static ag_err stub_run(void *ud, const char *request, size_t len, char **out, size_t *out_len,
+                       ag_errinfo *ei)
+{
+    stub *st = ud;
+    json_t *j = json_loadb(request, len, 0, NULL), *res;
+    const char *ns = json_string_value(json_object_get(j, "namespace"));
+    ag_err rc = AG_OK;
+
+    pthread_mutex_lock(&st->mu);
+    st->calls++;
+    st->running = 1;
+    snprintf(st->last, sizeof st->last, "%.*s", (int)len, request);
+    pthread_cond_broadcast(&st->cv);
+    while (!st->open)
+        pthread_cond_wait(&st->cv, &st->mu);
+    st->running = 0;
+    pthread_mutex_unlock(&st->mu);
+    *out = NULL;
+    if (ns && !strcmp(ns, "fail")) {
+        ag_errinfo_set(ei, "no samples in namespace fail");
+        rc = AG_ENODATA;
+    } else if (ns && !strcmp(ns, "huge")) {
+        *out_len = AG__HTTP_BT_RESULT_MAX + 1;
+        *out = malloc(*out_len);
+        memset(*out, ' ', *out_len);
+    } else if (ns && !strcmp(ns, "garbage")) {
+        *out = strdup("{\"runs\": [1, 2");
+        *out_len = strlen(*out);
+    } else {
+        res = json_pack("{s:O, s:[i, i], s:s}", "echo", j, "runs", 1, 2, "source", "store");
+        *out = json_dumps(res, JSON_COMPACT);
+        *out_len = strlen(*out);
+        *out = realloc(*out, *out_len + 2);
+        memcpy(*out + *out_len, "\n", 2); /* as the CLI prints it */
+        (*out_len)++;
+        json_decref(res);
+    }
+    json_decref(j);
+    return rc;
+}
+
+static void gate(stub *st, int open)
+{
+    pthread_mutex_lock(&st->mu);
+    st->open = open;
+    pthread_cond_broadcast(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+#define TOK "Authorization: Bearer s3cret"
+
+static srv *bt_start(stub *st)
+{
+    ag_http_opts o = {.listen = "127.0.0.1:0",
+                      .bearer_token = "s3cret",
+                      .rate_per_s = 1e9,
+                      .burst = 1000000000,
+                      .backtest = stub_run,
+                      .backtest_ud = st};
+
+    memset(st, 0, sizeof *st);
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv, NULL);
+    return srv_start(&o, 1);
+}
+
+static void bt_stop(srv *x, stub *st)
+{
+    gate(st, 1); /* the stop waits for the job running */
+    srv_stop(x);
+    pthread_cond_destroy(&st->cv);
+    pthread_mutex_destroy(&st->mu);
+}
+
+/* POSTs body: the job's id, or -status. */
+static long submit(int port, const char *body)
+{
+    resp r;
+    long id;
+    json_t *j;
+    char loc[64];
+
+    req(port, "POST", "/api/v1/backtests", TOK, body, strlen(body), &r);
+    if (r.code != 202) {
+        id = -r.code;
+        resp_free(&r);
+        return id;
+    }
+    j = parse(&r);
+    id = (long)json_integer_value(json_object_get(j, "id"));
+    assert_true(id > 0);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "queued");
+    assert_int_equal(json_object_size(j), 2);
+    snprintf(loc, sizeof loc, "/api/v1/backtests/%ld", id);
+    assert_string_equal(r.location, loc);
+    json_decref(j);
+    resp_free(&r);
+    return id;
+}
+
+/* GET /api/v1/backtests/id (new reference), waiting up to 10 s for status
+ * when it is given. */
+static json_t *job(int port, long id, const char *status)
+{
+    char url[64];
+
+    snprintf(url, sizeof url, "/api/v1/backtests/%ld", id);
+    for (int i = 0; i < 1000; i++) {
+        resp r;
+        json_t *j;
+        get(port, url, &r);
+        assert_int_equal(r.code, 200);
+        j = parse(&r);
+        resp_free(&r);
+        if (!status || !strcmp(json_string_value(json_object_get(j, "status")), status))
+            return j;
+        json_decref(j);
+        usleep(10000);
+    }
+    fail_msg("backtest %ld never became %s", id, status);
+    return NULL;
+}
+
+static void test_backtest_validation(void **state)
+{
+    stub st;
+    srv *x = bt_start(&st);
+    static const struct {
+        const char *body, *says;
+    } bad[] = {
+        {"", "not JSON"},
+        {"{\"recommender\": ", "not JSON"},
+        {"[1, 2]", "JSON object"},
+        {"{\"foo\": 1}", "'foo'"},
+        {"{\"recommender\": \"vpa\", \"limits\": \"upper\"}", "'limits'"},
+        {"{\"recommender\": \"bogus\"}", "'recommender'"},
+        {"{\"recommender\": 3}", "'recommender'"},
+        {"{\"recommender\": \"\"}", "'recommender'"},
+        {"{\"recommender\": \"vpa\", \"policy\": \"stable\"}", "'policy'"},
+        {"{\"policy\": \"greedy\"}", "'policy'"},
+        {"{\"mode\": \"auto-ish\"}", "'mode'"},
+        {"{\"namespace\": 5}", "'namespace'"},
+        {"{\"selector\": \"=x\"}", "missing key"},
+        {"{\"from\": \"yesterday\"}", "'from'"},
+        {"{\"to\": true}", "'to'"},
+        {"{\"from\": -5}", "'from'"},
+        {"{\"from\": 1700000000, \"to\": \"2023-11-14T22:13:20Z\"}", "'from'"},
+        {"{\"mode\": \"off\", \"mode\": \"initial\"}", "not JSON"},
+    };
+    resp r;
+    json_t *j, *want;
+    long id;
+
+    (void)state;
+    gate(&st, 1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        req(x->port, "POST", "/api/v1/backtests", TOK, bad[i].body, strlen(bad[i].body), &r);
+        if (r.code != 400)
+            fail_msg("%s: %ld %s", bad[i].body, r.code, r.body.p);
+        expect_error(&r, 400, bad[i].says);
+        resp_free(&r);
+    }
+    assert_int_equal(st.calls, 0);
+
+    /* a good one, normalised: times in Unix seconds, the default recommender */
+    id = submit(x->port, "{\"policy\": \"cost-saving\", \"namespace\": \"shop\", \"selector\": "
+                         "\"app=web\", \"from\": \"2023-11-14T22:13:20Z\", \"to\": 1700086400.5, "
+                         "\"mode\": \"in-place\"}");
+    assert_int_equal(id, 1);
+    j = job(x->port, id, "done");
+    want = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s}", "recommender", "augur", "policy",
+                     "cost-saving", "namespace", "shop", "selector", "app=web", "from", 1700000000,
+                     "to", 1700086400.5, "mode", "in-place");
+    if (!json_equal(json_object_get(j, "request"), want))
+        fail_msg("request %s", json_dumps(json_object_get(j, "request"), 0));
+    assert_true(json_equal(json_object_get(json_object_get(j, "result"), "echo"), want));
+    json_decref(want);
+    json_decref(j);
+    /* no fields at all: the CLI's defaults */
+    id = submit(x->port, "{}");
+    j = job(x->port, id, "done");
+    want = json_pack("{s:s}", "recommender", "augur");
+    assert_true(json_equal(json_object_get(j, "request"), want));
+    json_decref(want);
+    json_decref(j);
+    bt_stop(x, &st);
+}
+
+static void test_backtest_lifecycle(void **state)
+{
+    stub st;
+    srv *x = bt_start(&st);
+    resp r;
+    json_t *j, *items, *res;
+    long a, b, c;
+
+    (void)state;
+    a = submit(x->port, "{\"recommender\": \"vpa\", \"namespace\": \"shop\"}");
+    /* the worker takes it and waits at the gate: running */
+    pthread_mutex_lock(&st.mu);
+    while (!st.running)
+        pthread_cond_wait(&st.cv, &st.mu);
+    pthread_mutex_unlock(&st.mu);
+    j = job(x->port, a, "running");
+    assert_true(json_number_value(json_object_get(j, "started")) > 1.7e9);
+    assert_true(json_is_null(json_object_get(j, "finished")));
+    assert_null(json_object_get(j, "result"));
+    json_decref(j);
+    b = submit(x->port, "{\"recommender\": \"krr\"}");
+    c = submit(x->port, "{\"namespace\": \"fail\"}");
+    assert_true(a < b && b < c);
+
+    get(x->port, "/api/v1/backtests", &r);
+    assert_int_equal(r.code, 200);
+    j = parse(&r);
+    items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 3); /* newest first */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")), c);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "status")),
+                        "queued");
+    assert_true(json_is_null(json_object_get(json_array_get(items, 0), "started")));
+    assert_true(json_number_value(json_object_get(json_array_get(items, 0), "created")) > 1.7e9);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 2), "status")),
+                        "running");
+    json_decref(j);
+    resp_free(&r);
+
+    /* DELETE: a running job stays, a queued one is cancelled */
+    req(x->port, "DELETE", "/api/v1/backtests/1", TOK, NULL, 0, &r);
+    expect_error(&r, 409, "running");
+    resp_free(&r);
+    req(x->port, "DELETE", "/api/v1/backtests/2", NULL, NULL, 0, &r);
+    expect_error(&r, 401, NULL);
+    resp_free(&r);
+    req(x->port, "DELETE", "/api/v1/backtests/2", TOK, NULL, 0, &r);
+    assert_int_equal(r.code, 204);
+    assert_int_equal(r.body.len, 0);
+    resp_free(&r);
+    get(x->port, "/api/v1/backtests/2", &r);
+    expect_error(&r, 404, "no such backtest");
+    resp_free(&r);
+    req(x->port, "DELETE", "/api/v1/backtests/2", TOK, NULL, 0, &r);
+    expect_error(&r, 404, NULL);
+    resp_free(&r);
+    get(x->port, "/api/v1/backtests/x1", &r);
+    expect_error(&r, 404, "'x1'");
+    resp_free(&r);
+
+    gate(&st, 1);
+    j = job(x->port, a, "done");
+    res = json_object_get(j, "result");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(res, "echo"), "recommender")), "vpa");
+    assert_int_equal(json_array_size(json_object_get(res, "runs")), 2);
+    assert_true(json_is_null(json_object_get(j, "error")));
+    assert_true(json_number_value(json_object_get(j, "finished")) >=
+                json_number_value(json_object_get(j, "started")));
+    json_decref(j);
+    /* the list leaves results out */
+    get(x->port, "/api/v1/backtests", &r);
+    assert_null(strstr(r.body.p, "\"result\""));
+    resp_free(&r);
+    j = job(x->port, c, "failed");
+    assert_string_equal(json_string_value(json_object_get(j, "error")),
+                        "no samples in namespace fail");
+    assert_null(json_object_get(j, "result"));
+    json_decref(j);
+    assert_int_equal(st.calls, 2); /* b was cancelled before it ran */
+
+    /* results too large or not JSON fail the job */
+    a = submit(x->port, "{\"namespace\": \"huge\"}");
+    j = job(x->port, a, "failed");
+    assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "too large"));
+    json_decref(j);
+    a = submit(x->port, "{\"namespace\": \"garbage\"}");
+    j = job(x->port, a, "failed");
+    assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "invalid JSON"));
+    json_decref(j);
+
+    /* finished jobs are deleted */
+    req(x->port, "DELETE", "/api/v1/backtests/1", TOK, NULL, 0, &r);
+    assert_int_equal(r.code, 204);
+    resp_free(&r);
+    get(x->port, "/api/v1/backtests", &r);
+    j = parse(&r);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 3); /* 3 (failed), 4, 5 */
+    json_decref(j);
+    resp_free(&r);
+    bt_stop(x, &st);
+}
+
+static void test_backtest_bound(void **state)
+{
+    stub st;
+    srv *x = bt_start(&st);
+    resp r;
+    json_t *j, *items;
+    long ids[AG__HTTP_BT_MAX_JOBS + 1];
+
+    (void)state;
+    for (int i = 0; i < AG__HTTP_BT_MAX_JOBS; i++)
+        ids[i] = submit(x->port, "{\"recommender\": \"krr\"}");
+    /* full of unfinished jobs (one running, 15 queued): 429 */
+    req(x->port, "POST", "/api/v1/backtests", TOK, "{}", 2, &r);
+    expect_error(&r, 429, "too many backtests");
+    resp_free(&r);
+    gate(&st, 1);
+    json_decref(job(x->port, ids[AG__HTTP_BT_MAX_JOBS - 1], "done"));
+    /* now the oldest finished job makes room */
+    ids[AG__HTTP_BT_MAX_JOBS] = submit(x->port, "{}");
+    assert_true(ids[AG__HTTP_BT_MAX_JOBS] > 0);
+    get(x->port, "/api/v1/backtests", &r);
+    j = parse(&r);
+    items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), AG__HTTP_BT_MAX_JOBS);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")),
+                     ids[AG__HTTP_BT_MAX_JOBS]);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(items, AG__HTTP_BT_MAX_JOBS - 1), "id")),
+        ids[1]);
+    json_decref(j);
+    resp_free(&r);
+    get(x->port, "/api/v1/backtests/1", &r);
+    expect_error(&r, 404, NULL);
+    resp_free(&r);
+    /* stopping with jobs queued drops them (no leak, no wait) */
+    json_decref(job(x->port, ids[AG__HTTP_BT_MAX_JOBS], "done"));
+    gate(&st, 0);
+    for (int i = 0; i < 3; i++)
+        assert_true(submit(x->port, "{\"recommender\": \"static\"}") > 0);
+    bt_stop(x, &st);
+}
+
+static void test_backtest_auth(void **state)
+{
+    stub st;
+    srv *x = bt_start(&st);
+    ag_http_opts o = {.listen = "127.0.0.1:0", .backtest = stub_run, .backtest_ud = &st};
+    srv *y;
+    resp r;
+
+    (void)state;
+    req(x->port, "POST", "/api/v1/backtests", NULL, "{}", 2, &r);
+    expect_error(&r, 401, "bearer");
+    resp_free(&r);
+    req(x->port, "POST", "/api/v1/backtests", "Authorization: Bearer s3cre", "{}", 2, &r);
+    expect_error(&r, 401, "bearer");
+    resp_free(&r);
+    req(x->port, "POST", "/api/v1/backtests", "Authorization: s3cret", "{}", 2, &r);
+    expect_error(&r, 401, "bearer");
+    resp_free(&r);
+    /* reading needs no token */
+    get(x->port, "/api/v1/backtests", &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.body.p, "{\"items\": []}\n");
+    resp_free(&r);
+    assert_int_equal(st.calls, 0);
+    y = srv_start(&o, 1);
+    req(y->port, "POST", "/api/v1/backtests", TOK, "{}", 2, &r);
+    expect_error(&r, 403, "disabled");
+    resp_free(&r);
+    req(y->port, "DELETE", "/api/v1/backtests/1", TOK, NULL, 0, &r);
+    expect_error(&r, 403, "disabled");
+    resp_free(&r);
+    srv_stop(y);
+    bt_stop(x, &st);
+}
+
 /* ---- helpers for the shell tests ---- */
 
 static int serve_fixture(void)
@@ -1078,6 +2054,15 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_body_and_token_limits),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_publish_while_reading),
+        cmocka_unit_test(test_accept_encoding),
+        cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
+        cmocka_unit_test(test_body_cache),
+        cmocka_unit_test(test_view_kept_while_sending),
+        cmocka_unit_test(test_runs),
+        cmocka_unit_test(test_backtest_validation),
+        cmocka_unit_test(test_backtest_lifecycle),
+        cmocka_unit_test(test_backtest_bound),
+        cmocka_unit_test(test_backtest_auth),
     };
     int rc;
 
