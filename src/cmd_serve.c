@@ -10,6 +10,9 @@
  * stays), the server finishes the requests in flight, the store closes.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +57,12 @@ static void help(FILE *f)
         "      --log-level L        debug, info (default), warn, error\n"
         "      --kubernetes WHERE   also act as a VPA recommender: write status.recommendation\n"
         "                           of the VPAs naming it (in-cluster, or a kubeconfig path)\n"
+        "                           and, where AugurPolicy objects select workloads, use\n"
+        "                           their policy and write their status\n"
         "      --recommender-name N the name VPAs give in spec.recommenders (default augur)\n"
+        "      --actuate            apply recommendations to the workloads whose AugurPolicy\n"
+        "                           has act: true and an updateMode (off by default)\n"
+        "      --dry-run            with --actuate: log what would be applied, change nothing\n"
         "      --remote-write URL   after every step, push the forecasts and recommendations\n"
         "                           to a remote-write receiver (Prometheus, VictoriaMetrics)\n"
         "      --check-config       check the configuration, print it, and exit\n"
@@ -161,6 +169,7 @@ static void print_config(const ag_cli *cli, const ag_daemon_opts *d, const ag_ht
            ag_duration_format(d->forecast_every_ms, b, sizeof b));
     printf("  algorithm: %s\n", ag_algorithm_name(d->rec.algorithm));
     printf("  kubernetes: %s\n", cli->kubernetes ? cli->kubernetes : "off");
+    printf("  actuate: %s\n", !cli->actuate ? "off" : cli->actuate_dry_run ? "dry run" : "on");
     printf("  remote-write: %s\n", cli->remote_write ? cli->remote_write : "off");
     printf("  api token: %s\n", h->bearer_token ? "set"
                                                 : "not set (state-changing requests "
@@ -198,6 +207,9 @@ static int setup(const ag_cli *cli, ag_daemon_opts *d, ag_http_opts *h, int64_t 
         fprintf(stderr, "augur serve: no --db given and neither XDG_DATA_HOME nor HOME is set\n");
         return AG_EXIT_USAGE;
     }
+    /* POST /api/v1/backtests replays the store (serve_backtest.c); none: 501 */
+    h->backtest = d->db_path ? ag_cli_serve_backtest : NULL;
+    h->backtest_ud = (void *)(uintptr_t)d->db_path;
     return AG_EXIT_OK;
 }
 
@@ -227,10 +239,16 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The Kubernetes side, when asked for: the VPA recommender writer. */
+/* The Kubernetes side, when asked for: AugurPolicy objects, the VPA
+ * recommender writer and, with --actuate, the actuator. */
 typedef struct kube {
     ag_k8s *k;
     const char *name;
+    ag_k8s_policies *pols; /* the last resolve, for the status writer */
+    ag_wpolicy *wp;        /* its selections, for the actuator */
+    size_t nwp;
+    char pol_error[256]; /* the last resolve error, logged once until it changes */
+    int actuate, dry_run;
 } kube;
 
 static int kube_open(const ag_cli *cli, kube *kb)
@@ -240,9 +258,14 @@ static int kube_open(const ag_cli *cli, kube *kb)
     ag_err rc;
 
     memset(kb, 0, sizeof *kb);
-    if (!cli->kubernetes)
-        return 0;
+    if (!cli->kubernetes) {
+        if (cli->actuate)
+            fprintf(stderr, "augur serve: --actuate needs --kubernetes\n");
+        return cli->actuate ? -1 : 0;
+    }
     kb->name = cli->recommender_name ? cli->recommender_name : "augur";
+    kb->actuate = cli->actuate;
+    kb->dry_run = cli->actuate_dry_run;
     memset(&c, 0, sizeof c);
     rc = !strcmp(cli->kubernetes, "in-cluster") ? ag_k8s_config_incluster(NULL, &c, &ei)
                                                 : ag_k8s_config_load(cli->kubernetes, &c, &ei);
@@ -256,30 +279,137 @@ static int kube_open(const ag_cli *cli, kube *kb)
     return 0;
 }
 
-/* Writes the VPA statuses from the current view; failures are logged and
- * tried again at the next step. */
-static void kube_sync(kube *kb, ag_serve *slot, logger *lg)
+static void kube_close(kube *kb)
+{
+    ag_k8s_policies_free(kb->pols);
+    free(kb->wp);
+    ag_k8s_free(kb->k);
+    memset(kb, 0, sizeof *kb);
+}
+
+/* Reads the AugurPolicy objects and hands their selections to the
+ * daemon for the next step. Without the CRD or the RBAC the daemon goes
+ * on without policies (logged once). */
+static void kube_policies(kube *kb, ag_daemon *d, logger *lg)
+{
+    ag_k8s_policies *pols = NULL;
+    ag_wpolicy *wp = NULL;
+    size_t n = 0;
+    ag_k8s_policy_stats st = {0};
+    ag_errinfo ei = {{0}};
+    char kv[640];
+    ag_err rc;
+
+    if (!kb->k)
+        return;
+    rc = ag_k8s_policies_resolve(kb->k, &pols, &wp, &n, &st, &ei);
+    if (rc != AG_OK) {
+        const char *e = ag_errinfo_str(&ei, rc);
+        snprintf(kv, sizeof kv, "msg=\"no AugurPolicies\" error=\"%s\"", e);
+        log_line(lg, strcmp(e, kb->pol_error) ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
+        snprintf(kb->pol_error, sizeof kb->pol_error, "%s", e);
+        n = 0; /* the daemon goes back to its own recommender */
+    } else {
+        kb->pol_error[0] = '\0';
+        snprintf(kv, sizeof kv,
+                 "msg=\"augurpolicies\" seen=%u invalid=%u workloads=%u selected=%u "
+                 "conflicts=%u",
+                 st.seen, st.invalid, st.workloads, st.selected, st.conflicts);
+        log_line(lg, st.invalid ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
+    }
+    if (ag_daemon_set_policies(d, wp, n) != AG_OK) {
+        log_line(lg, AG_LOG_ERROR, "msg=\"augurpolicies\" error=\"out of memory\"");
+        ag_k8s_policies_free(pols);
+        free(wp);
+        return;
+    }
+    ag_k8s_policies_free(kb->pols);
+    free(kb->wp);
+    kb->pols = pols;
+    kb->wp = wp;
+    kb->nwp = n;
+}
+
+static void log_decision(void *ud, const ag_k8s_act_decision *x)
+{
+    char kv[768];
+
+    snprintf(kv, sizeof kv,
+             "msg=\"actuator\" namespace=%s workload=%s/%s mode=%s decision=\"%s\" action=%s "
+             "pods=%u wanting=%u resized=%u deferred=%u dry_run=%d detail=\"%s\"",
+             x->ns, x->kind, x->name, ag_act_mode_name((ag_act_mode)x->mode),
+             ag_k8s_actuate_reason_name(x->reason), x->action, x->pods, x->wanting, x->resized,
+             x->deferred, x->dry_run, x->msg);
+    log_line(ud, x->reason == AG_ACTUATE_ERROR  ? AG_LOG_ERROR
+                 : x->reason == AG_ACTUATE_APPLIED ? AG_LOG_INFO
+                                                   : AG_LOG_DEBUG,
+             kv);
+}
+
+static double pod_memory(void *ud, const char *ns, const char *pod, const char *container)
+{
+    return ag_daemon_pod_memory(ud, ns, pod, container);
+}
+
+/* Writes the VPA and AugurPolicy statuses from the current view and, with
+ * --actuate, applies it; failures are logged and tried again at the next
+ * step. */
+static void kube_sync(kube *kb, ag_serve *slot, ag_daemon *d, logger *lg)
 {
     const ag_view *v;
     ag_k8s_vpa_stats st = {0};
+    ag_k8s_policy_status_stats ps = {0};
+    ag_k8s_act_opts ao;
+    ag_k8s_act_stats as = {0};
     ag_errinfo ei = {{0}};
-    char kv[512];
+    char kv[640];
     ag_err rc;
 
     if (!kb->k || !(v = ag_serve_acquire(slot)))
         return;
     rc = ag_k8s_vpa_sync(kb->k, v, kb->name, &st, &ei);
-    ag_serve_release(slot, v);
     if (rc != AG_OK) {
         snprintf(kv, sizeof kv, "msg=\"vpa sync failed\" error=\"%s\"", ag_errinfo_str(&ei, rc));
         log_line(lg, AG_LOG_ERROR, kv);
-        return;
+    } else {
+        snprintf(kv, sizeof kv,
+                 "msg=\"vpa sync\" seen=%u selected=%u matched=%u written=%u unchanged=%u "
+                 "conflicts=%u errors=%u",
+                 st.seen, st.selected, st.matched, st.written, st.unchanged, st.conflicts,
+                 st.errors);
+        log_line(lg, st.errors ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
     }
-    snprintf(kv, sizeof kv,
-             "msg=\"vpa sync\" seen=%u selected=%u matched=%u written=%u unchanged=%u "
-             "conflicts=%u errors=%u",
-             st.seen, st.selected, st.matched, st.written, st.unchanged, st.conflicts, st.errors);
-    log_line(lg, st.errors ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
+    if (kb->pols) {
+        memset(&ei, 0, sizeof ei);
+        rc = ag_k8s_policy_status_sync(kb->k, kb->pols, v, &ps, &ei);
+        snprintf(kv, sizeof kv,
+                 "msg=\"augurpolicy status\" seen=%u written=%u unchanged=%u conflicts=%u "
+                 "errors=%u%s%s%s",
+                 ps.seen, ps.written, ps.unchanged, ps.conflicts, ps.errors,
+                 rc != AG_OK ? " error=\"" : "", rc != AG_OK ? ag_errinfo_str(&ei, rc) : "",
+                 rc != AG_OK ? "\"" : "");
+        log_line(lg, rc != AG_OK ? AG_LOG_ERROR : AG_LOG_DEBUG, kv);
+    }
+    if (kb->actuate) {
+        ag_k8s_actuate_opts_default(&ao);
+        ao.enable = 1;
+        ao.dry_run = kb->dry_run;
+        ao.on_decision = log_decision;
+        ao.ud = lg;
+        ao.mem_usage = pod_memory;
+        ao.usage_ud = d;
+        memset(&ei, 0, sizeof ei);
+        rc = ag_k8s_actuate(kb->k, v, kb->wp, kb->nwp, &ao, &as, &ei);
+        snprintf(kv, sizeof kv,
+                 "msg=\"actuator step\" considered=%u applied=%u skipped=%u pods_resized=%u "
+                 "templates_patched=%u blocked_pdb=%u blocked_share=%u errors=%u dry_run=%d%s%s%s",
+                 as.considered, as.applied, as.skipped, as.pods_resized, as.templates_patched,
+                 as.blocked_pdb, as.blocked_share, as.errors, kb->dry_run,
+                 rc != AG_OK ? " error=\"" : "", rc != AG_OK ? ag_errinfo_str(&ei, rc) : "",
+                 rc != AG_OK ? "\"" : "");
+        log_line(lg, rc != AG_OK ? AG_LOG_ERROR : as.applied ? AG_LOG_INFO : AG_LOG_DEBUG, kv);
+    }
+    ag_serve_release(slot, v);
 }
 
 /* Pushes the current view to the remote-write receiver; a failure is
@@ -343,11 +473,12 @@ static int run(const ag_daemon_opts *dopts, const ag_http_opts *hopts, int64_t i
     while (!stopping) {
         int64_t started = mono_ms();
         memset(&ei, 0, sizeof ei);
+        kube_policies(kb, d, lg);
         rc = ag_daemon_step(d, ag_now_ms(), &cancel_flag, &ei);
         if (rc == AG_OK) {
             backoff = interval;
             if (!stopping)
-                kube_sync(kb, slot, lg);
+                kube_sync(kb, slot, d, lg);
             if (!stopping)
                 rw_push(rw_url, interval, slot, lg);
         } else {
@@ -375,7 +506,7 @@ int cmd_serve(int argc, char **argv)
     ag_daemon_opts dopts;
     ag_http_opts hopts;
     logger lg = {0, AG_LOG_INFO};
-    kube kb = {NULL, NULL};
+    kube kb = {0};
     int64_t interval;
     char dbpath[4096];
     char **args;
@@ -404,6 +535,15 @@ int cmd_serve(int argc, char **argv)
         ret = AG_EXIT_OK;
         goto out;
     }
+#ifdef __GLIBC__
+    /* A daemon allocating the same large buffers every step (views,
+     * /metrics bodies, fetched slices): a fixed mmap threshold returns
+     * them to the kernel when freed instead of letting glibc's dynamic
+     * threshold move them onto a heap that only grows, and two arenas
+     * keep the HTTP threads from each holding their own. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    mallopt(M_ARENA_MAX, 2);
+#endif
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -415,7 +555,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     ret = run(&dopts, &hopts, interval, &lg, &kb, cli.remote_write);
-    ag_k8s_free(kb.k);
+    kube_close(&kb);
 out:
     ag_cli_free(&cli);
     free(args);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "augur/k8s.h"
+#include "k8s/k8s_int.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 
@@ -23,6 +24,7 @@ struct ag_k8s {
     CURL *h;
     struct curl_slist *auth; /* "Authorization: Bearer ..." */
     char curlerr[CURL_ERROR_SIZE];
+    unsigned facts; /* AG__K8S_* (k8s_int.h), learnt from the server */
 };
 
 /* What one transfer collects. In watch mode, complete lines are handed
@@ -119,6 +121,11 @@ nomem:
     return AG_ENOMEM;
 }
 
+unsigned *ag__k8s_facts(ag_k8s *k)
+{
+    return &k->facts;
+}
+
 void ag_k8s_free(ag_k8s *k)
 {
     if (!k)
@@ -149,8 +156,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
             ag__buf_append(&x->errbody, ptr, n < room ? n : room);
         return n;
     }
-    if (!x->watch)
-        return ag__buf_append(&x->body, ptr, n) == AG_OK ? n : 0;
+    if (!x->watch) {
+        ag_err rc = ag__buf_append(&x->body, ptr, n);
+        if (rc == AG_ENOMEM)
+            x->werr = AG_ENOMEM; /* not "too big": the cap was not reached */
+        return rc == AG_OK ? n : 0;
+    }
     /* Watch: split into lines, one event each. */
     for (size_t i = 0; i < n; i++) {
         if (ptr[i] != '\n') {

@@ -380,8 +380,10 @@ static ag_err feed_res(ag__tracks *ts, ag__track *t, const ag_wcontainer *wc, co
         const ag_samples *s = &wc->members[m]->usage[r];
         int64_t last = t->pods[pi[m]].last_t[r];
         for (size_t i = 0; i < s->n; i++)
-            if (s->v[i].t_ms > last)
-                e[k++] = (ev){s->v[i].t_ms, s->v[i].v, (uint32_t)pi[m], (uint32_t)k};
+            if (s->v[i].t_ms > last) {
+                e[k] = (ev){s->v[i].t_ms, s->v[i].v, (uint32_t)pi[m], (uint32_t)k};
+                k++;
+            }
     }
     qsort(e, k, sizeof *e, ev_cmp);
     for (size_t i = 0; i < k; i++) {

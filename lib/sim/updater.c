@@ -12,11 +12,14 @@
  * Pods that scale up go first, then the larger difference. Evictions are
  * limited to eviction_tolerance of the replicas at once (at least one),
  * and none happen below min_replicas. Limits follow the limit policy.
+ * The rules themselves are lib/recommend/update.c (augur/update.h), the
+ * code the Kubernetes actuator runs too; this file feeds them a replica.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "augur/sim.h"
+#include "augur/update.h"
 #include "sim/sim_int.h"
 #include "util/alloc.h"
 
@@ -55,7 +58,7 @@ static int target(const ag__sim *s, const ag__replica *rp, int r, double *req, d
         __attribute__((fallthrough)); /* memory keeps the ratio */
     case AG_LIMITS_KEEP_RATIO:
     default:
-        l = isfinite(oreq) && isfinite(olim) && oreq > 0 ? x->target * olim / oreq : NAN;
+        l = ag_update_keep_ratio(x->target, oreq, olim);
         break;
     }
     if (isfinite(l) && l < x->target)
@@ -89,8 +92,7 @@ static int alive(const ag__replica *rp)
 
 typedef struct cand {
     ag__replica *rp;
-    int up;
-    double diff;
+    ag_update_verdict v;
     uint64_t tie;
 } cand;
 
@@ -105,44 +107,38 @@ static uint64_t mix(uint64_t x)
 static int cand_cmp(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
+    int c = ag_update_cmp(&x->v, &y->v);
 
-    if (x->up != y->up)
-        return y->up - x->up;
-    if (x->diff != y->diff)
-        return x->diff < y->diff ? 1 : -1;
+    if (c)
+        return c;
     return x->tie < y->tie ? -1 : x->tie > y->tie;
 }
 
-/* Whether the updater wants rp updated at t, with its priority. */
+/* Whether the updater wants rp updated at t, with its priority: the
+ * resources it has usage and a recommendation for, through the shared
+ * rules. */
 static int wants(const ag__sim *s, const ag__replica *rp, int64_t t, cand *c)
 {
-    int outside = 0, change = 0, up = 0, any = 0;
-    double diff = 0;
+    ag_update_res res[AG_NRES];
+    ag_update_rules rules;
+    size_t n = 0;
 
     for (int r = 0; r < AG_NRES; r++) {
-        double req = rp->req[r], lim = rp->lim[r], treq, tlim;
         const ag_rec_res *x = &s->rec.res[r];
-        if (!rp->c->usage[r].n || !target(s, rp, r, &treq, &tlim))
+        ag_update_res *u = &res[n];
+        if (!rp->c->usage[r].n || !target(s, rp, r, &u->target, &u->tlimit))
             continue;
-        any = 1;
-        if (!isfinite(req) || req < x->lower || req > x->upper)
-            outside = 1;
-        if (treq != req || !(tlim == lim || (isnan(tlim) && isnan(lim))))
-            change = 1;
-        if (!isfinite(req) || treq > req)
-            up = 1;
-        diff += fabs((isfinite(req) ? req : 0) - treq) / (isfinite(req) && req > 1e-9 ? req : 1e-9);
+        u->request = rp->req[r];
+        u->limit = rp->lim[r];
+        u->lower = x->lower;
+        u->upper = x->upper;
+        n++;
     }
-    if (!any || !change)
-        return 0;
+    rules.lifetime_ms = s->o->lifetime_ms;
+    rules.update_threshold = s->o->update_threshold;
+    rules.quick_oom_ms = s->o->quick_oom_ms;
     c->rp = (ag__replica *)rp;
-    c->up = up;
-    c->diff = diff;
-    if (outside)
-        return 1;
-    if (rp->oom_after_start < s->o->quick_oom_ms)
-        return 1; /* quick OOM */
-    return t - rp->pod_start_ms >= s->o->lifetime_ms && diff >= s->o->update_threshold;
+    return ag_update_wants(&rules, res, n, t - rp->pod_start_ms, rp->oom_after_start, &c->v);
 }
 
 static void evict(ag__sim *s, ag__replica *rp, int64_t t)
@@ -213,10 +209,7 @@ static ag_err update(ag__sim *s, int64_t t)
         }
     }
     qsort(c, nc, sizeof *c, cand_cmp);
-    allowed = (long)floor(s->o->eviction_tolerance * (double)nalive);
-    if (allowed < 1)
-        allowed = 1;
-    allowed -= (long)pending;
+    allowed = ag_update_budget(s->o->eviction_tolerance, nalive) - (long)pending;
     for (size_t i = 0; i < nc; i++) {
         if (s->o->mode == AG_MODE_INPLACE) {
             resize(s, c[i].rp, t);

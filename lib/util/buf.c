@@ -129,6 +129,9 @@ ag_err ag__buf_json_num(ag_buf *b, double v)
     char tmp[320]; /* what -Wformat-truncation assumes %.*g may need */
     if (!isfinite(v))
         return ag__buf_puts(b, "null");
+    /* whole numbers (times in seconds, bytes) as integers, not 1.7e+09 */
+    if (v == floor(v) && fabs(v) >= 1e6 && fabs(v) < 9007199254740992.0)
+        return ag__buf_printf(b, "%.0f", v);
     /* The smallest precision from 6 to 17 that reads back to the same
      * double. Reading back only gets truer as the precision grows, so
      * after 6 (the common case) a binary search finds it in four tries

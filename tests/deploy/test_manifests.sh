@@ -340,7 +340,7 @@ def rbac_ok(role, what, writable):
         check("nonResourceURLs" not in rule, f"{what}: nonResourceURLs")
         res, verbs = set(rule["resources"]), set(rule["verbs"])
         check(not res & {"secrets", "configmaps", "serviceaccounts", "clusterroles", "clusterrolebindings", "roles",
-                         "rolebindings", "nodes", "pods/exec", "pods/eviction", "namespaces"},
+                         "rolebindings", "nodes", "pods/exec", "pods/eviction"},
               f"{what}: rule on {sorted(res)}")
         check(not verbs & {"create", "delete", "deletecollection", "escalate", "bind", "impersonate", "approve"},
               f"{what}: verbs {sorted(verbs)}")
@@ -354,15 +354,18 @@ acts = {o["metadata"]["name"]: o for o in find("ClusterRole", "kubernetes/actuat
 check(set(roles) == {"augur"} and set(acts) == {"augur-actuator"}, f"ClusterRoles {sorted(roles)} {sorted(acts)}")
 rbac_ok(roles["augur"], "ClusterRole augur", {"verticalpodautoscalers/status", "augurpolicies/status"})
 got = rules_of(roles["augur"])
-want = {("", "pods"): READ, ("apps", "replicasets"): READ, ("apps", "deployments"): READ, ("apps", "statefulsets"): READ,
+want = {("", "pods"): READ, ("", "namespaces"): {"list"}, ("apps", "replicasets"): READ, ("apps", "deployments"): READ, ("apps", "statefulsets"): READ,
         ("apps", "daemonsets"): READ, ("batch", "jobs"): READ, ("batch", "cronjobs"): READ,
         ("policy", "poddisruptionbudgets"): READ, ("autoscaling.k8s.io", "verticalpodautoscalers"): READ,
         ("autoscaling.k8s.io", "verticalpodautoscalers/status"): {"update", "patch"},
         ("augur.dev", "augurpolicies"): READ, ("augur.dev", "augurpolicies/status"): {"update", "patch"}}
 check(got == want, f"ClusterRole augur grants exactly {sorted(want)}; differs: {sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))}")
-rbac_ok(acts["augur-actuator"], "ClusterRole augur-actuator", {"deployments", "statefulsets", "daemonsets", "pods/resize"})
+rbac_ok(acts["augur-actuator"], "ClusterRole augur-actuator", {"deployments", "statefulsets", "daemonsets", "cronjobs", "pods/resize"})
+# exactly what lib/k8s/actuate.c sends beyond ClusterRole augur's reads
 check(rules_of(acts["augur-actuator"]) == {("apps", "deployments"): {"patch"}, ("apps", "statefulsets"): {"patch"},
-      ("apps", "daemonsets"): {"patch"}, ("", "pods/resize"): {"patch"}}, "augur-actuator: patch workloads, pods/resize")
+      ("apps", "daemonsets"): {"patch"}, ("batch", "cronjobs"): {"patch"}, ("", "pods/resize"): {"patch"},
+      ("", "pods"): {"list"}, ("policy", "poddisruptionbudgets"): {"list"}},
+      "augur-actuator: patch workloads and pods/resize, list pods and PodDisruptionBudgets")
 sa = find("ServiceAccount")[0]["metadata"]
 for b, role in [(o, o["roleRef"]["name"]) for o in find("ClusterRoleBinding") + find("ClusterRoleBinding", "kubernetes/actuator")]:
     check(role in roles or role in acts, f"binding {b['metadata']['name']} to unknown {role}")
