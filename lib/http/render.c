@@ -261,6 +261,17 @@ static ag_err wl_item(ag_buf *b, const ag_view_rec *x)
         rc = ag__buf_printf(b, ", \"pods\": %zu, ", wc.n);
     if (rc == AG_OK)
         rc = key_str(b, "algorithm", x->algorithm ? x->algorithm : "");
+    if (rc == AG_OK && x->policy) {
+        rc = ag__buf_puts(b, ", ");
+        if (rc == AG_OK)
+            rc = key_str(b, "policy", x->policy);
+    }
+    if (rc == AG_OK)
+        rc = ag__buf_puts(b, ", ");
+    if (rc == AG_OK)
+        rc = key_str(b, "reason", x->reason);
+    if (rc == AG_OK)
+        rc = ag__buf_printf(b, ", \"changed\": %lld", (long long)(x->changed_ms / 1000));
     for (int r = 0; rc == AG_OK && r < AG_NRES; r++) {
         rc = ag__buf_puts(b, ", ");
         if (rc == AG_OK)

@@ -123,6 +123,62 @@ check '[ $rc -eq 0 ]' "SIGTERM: exit 0 within 10 s (rc $rc)"
 check 'grep -q "msg=\"stopping\"" "$T/augur.log"' "SIGTERM logged"
 check 'grep -q "^ts=.* level=info msg=\"published\"" "$T/augur.log"' "logfmt lines with levels"
 
+# Kubernetes: no API server can run here, so tests/k8s/fake_apiserver.py
+# replays recorded-shape objects (tests/integration/k8s/) on 127.0.0.1. An
+# AugurPolicy selects shop/frontend (cost-saving, act, InPlaceOrRecreate,
+# share 0.5); a VPA names augur for shop/cart. augur serve --kubernetes
+# --actuate: the policy's workload gets augur's recommender, both statuses
+# are written, and the actuator resizes one of the two frontend pods at a time.
+KTOKEN=integration-token
+python3 "$SRC/tests/k8s/fake_apiserver.py" --data "$SRC/tests/integration/k8s" --log "$T/kube.log" \
+  --token "$KTOKEN" > "$T/kube.port" 2>"$T/kube.err" &
+KUBE_PID=$!
+trap 'stop_augur; kill "$KUBE_PID" 2>/dev/null; [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; prom_stop; rm -rf "$T"' EXIT
+for _ in $(seq 50); do [ -s "$T/kube.port" ] && break; sleep 0.1; done
+printf 'apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: http://127.0.0.1:%s\ncontexts:\n- name: t\n  context: {cluster: t, user: t, namespace: default}\nusers:\n- name: t\n  user: {token: %s}\n' \
+  "$(cat "$T/kube.port")" "$KTOKEN" > "$T/kubeconfig"
+"$AUGUR" serve --prometheus "$PROM_URL" --listen "127.0.0.1:$APORT" --db "$T/augur-k8s.db" \
+  --interval 2s --timeout 3s --log-level debug --kubernetes "$T/kubeconfig" --actuate \
+  >>"$T/augur-k8s.log" 2>&1 &
+AUGUR_PID=$!
+check 'wait_ready 120' "augur serve --kubernetes became ready: $(tail -5 "$T/augur-k8s.log")"
+for _ in $(seq 100); do grep -q '/pods/frontend-[a-z0-9-]*/resize' "$T/kube.log" && grep -q 'augurpolicies/frontend/status' "$T/kube.log" && break; sleep 0.2; done
+sleep 5 # a few more steps: the share must hold across them
+curl -sf "$A/api/v1/workloads" > "$T/wl.json"
+stop_augur
+check 'python3 - "$T/wl.json" <<PY
+import json, sys
+w = {(x["namespace"], x["name"]): x for x in json.load(open(sys.argv[1]))}
+f = w[("shop", "frontend")]
+assert f["algorithm"] == "augur" and f["policy"] == "cost-saving", f
+assert "augur cost-saving" in f["reason"] and "cpu 0.2 memory 0.02" in f["reason"], f["reason"]
+assert w[("shop", "cart")]["algorithm"] == "vpa" and "policy" not in w[("shop", "cart")]
+PY' "the AugurPolicy's workload gets augur's recommender with its policy: $(head -c 400 "$T/wl.json")"
+check 'python3 - "$T/kube.log" "$KTOKEN" <<PY
+import json, re, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+assert all(e["authorization"] == "Bearer " + sys.argv[2] for e in log)
+q = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi)?$")
+st = [e for e in log if e["method"] == "PATCH" and e["path"].endswith("/augurpolicies/frontend/status")]
+assert st, "no AugurPolicy status patch"
+assert all(e["content_type"] == "application/merge-patch+json" for e in st)
+recs = json.loads(st[-1]["body"])["status"]["recommendations"]
+assert [(r["workload"]["kind"], r["workload"]["name"], r["container"]) for r in recs] == [("Deployment", "frontend", "app")], recs
+assert all(q.match(str(r["target"][k])) for r in recs for k in ("cpu", "memory")), recs
+vpa = [e for e in log if e["method"] == "PATCH" and e["path"].endswith("/verticalpodautoscalers/cart/status")]
+assert vpa and all(e["content_type"] == "application/json-patch+json" for e in vpa)
+rz = [e for e in log if e["method"] == "PATCH" and e["path"].endswith("/resize")]
+assert rz, "no resize"
+assert all(e["content_type"] == "application/strategic-merge-patch+json" for e in rz)
+pods = {e["path"].split("/")[-2] for e in rz}
+assert len(rz) == 1 and len(pods) == 1, [e["path"] for e in rz]  # share 0.5 of 2 pods, the first still resizing
+c = json.loads(rz[0]["body"])["spec"]["containers"][0]
+assert c["name"] == "app" and q.match(c["resources"]["requests"]["cpu"]) and c["resources"]["requests"]["cpu"] != "2", c
+assert not [e for e in log if e["method"] == "PATCH" and "/deployments/" in e["path"]], "in place: no template patch"
+PY' "the statuses written and one pod resized in place: $(grep -c . "$T/kube.log") requests, $(grep -o '"path": "[^"]*resize"' "$T/kube.log" | head -3)"
+check 'grep -q "msg=\"actuator\" namespace=shop workload=Deployment/frontend mode=InPlaceOrRecreate decision=\"applied\" action=resize" "$T/augur-k8s.log"' "the actuator's decision logged: $(grep 'msg="actuator' "$T/augur-k8s.log" | head -3)"
+kill "$KUBE_PID" 2>/dev/null; wait "$KUBE_PID" 2>/dev/null
+
 # configuration: --check-config, a bad file, no Prometheus
 printf 'prometheus:\n  url: %s\nlisten: 127.0.0.1:9\ninterval: 30s\n' "$PROM_URL" > "$T/ok.yaml"
 "$AUGUR" serve --config "$T/ok.yaml" --check-config > "$T/cc" 2>&1; rc=$?
