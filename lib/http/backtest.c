@@ -221,6 +221,10 @@ static int time_field(const json_t *o, const char *key, int64_t *ms, char *msg, 
         field_error(msg, len, key, "is not a time (RFC 3339 or Unix seconds)%s", "");
         return -1;
     }
+    if (*ms < 0 || *ms > (int64_t)1e16) { /* the numbers' range (found by the fuzzer) */
+        field_error(msg, len, key, "is not a time: before 1970 or after 2286%s", "");
+        return -1;
+    }
     return 1;
 }
 
