@@ -8,7 +8,7 @@ ASAN_BUILD ?= build/asan
 FUZZ_BUILD ?= build/fuzz
 BENCH_BUILD ?= build/bench
 
-.PHONY: all deps build demo test test-unit test-fuzz bench format clean
+.PHONY: serve-demo all deps build demo test test-unit test-fuzz bench format clean
 
 all: build
 
@@ -21,6 +21,9 @@ build: deps
 
 demo: build
 	@./scripts/demo.sh $(BUILD)/augur
+
+serve-demo: build
+	@./scripts/serve-demo.sh $(BUILD)/augur
 
 test: deps test-unit test-fuzz
 

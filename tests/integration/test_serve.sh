@@ -23,14 +23,7 @@ stop_augur() {
 trap 'stop_augur; [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; prom_stop; rm -rf "$T"' EXIT
 
 # the demo data, shifted so that it ends a minute ago
-NOW=$(date +%s)
-SHIFT=$(( (NOW - 60 - END) / 60 * 60 ))
-SHIFTED=()
-for f in "${DEMO[@]}"; do
-  out="$T/$(basename "$f")"
-  awk -v s="$SHIFT" '/^#/ {print; next} {n=split($0, a, " "); t=a[n]; sub(/ [0-9.]+$/, ""); printf "%s %d\n", $0, t + s}' "$f" > "$out"
-  SHIFTED+=("$out")
-done
+demo_shift "$T"
 
 APORT=$(free_port)
 # prom_start writes its own config; give it one that scrapes augur too

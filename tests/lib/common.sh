@@ -22,6 +22,20 @@ if [ -z "${AG_NO_DEMO:-}" ]; then
   END=${END%.*}
 fi
 
+# demo_shift DIR: writes the demo files into DIR moved in time so that
+# they end a minute ago (for a Prometheus that must see them as recent);
+# sets SHIFTED to the new files.
+demo_shift() {
+  local shift f out
+  shift=$(( ($(date +%s) - 60 - END) / 60 * 60 ))
+  SHIFTED=()
+  for f in "${DEMO[@]}"; do
+    out="$1/$(basename "$f")"
+    awk -v s="$shift" '/^#/ {print; next} {n=split($0, a, " "); t=a[n]; sub(/ [0-9.]+$/, ""); printf "%s %d\n", $0, t + s}' "$f" > "$out"
+    SHIFTED+=("$out")
+  done
+}
+
 # Prints the closing line and returns non-zero when anything failed.
 finish() {
   echo "$pass passed, $fails failed"
