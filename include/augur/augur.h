@@ -11,6 +11,7 @@
 #include "augur/store.h"
 #include "augur/recommend.h"
 #include "augur/online.h"
+#include "augur/update.h"
 #include "augur/sim.h"
 #include "augur/synth.h"
 #include "augur/forecast.h"
