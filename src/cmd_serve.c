@@ -192,6 +192,10 @@ static int setup(const ag_cli *cli, ag_daemon_opts *d, ag_http_opts *h, int64_t 
         d->prom.timeout_ms = *interval * 2 > 30000 ? *interval * 2 : 30000;
     h->listen = cli->listen ? cli->listen : "127.0.0.1:8080";
     h->bearer_token = cli->bearer_token_api;
+    if (cli->actuate && !cli->kubernetes) {
+        fprintf(stderr, "augur serve: --actuate (actuate in the config) needs --kubernetes\n");
+        return AG_EXIT_USAGE;
+    }
     if (!cli->prometheus) {
         fprintf(stderr, "augur serve: no Prometheus: give --prometheus URL, prometheus.url in "
                         "the config file, or AUGUR_PROMETHEUS_URL\n");
@@ -258,11 +262,8 @@ static int kube_open(const ag_cli *cli, kube *kb)
     ag_err rc;
 
     memset(kb, 0, sizeof *kb);
-    if (!cli->kubernetes) {
-        if (cli->actuate)
-            fprintf(stderr, "augur serve: --actuate needs --kubernetes\n");
-        return cli->actuate ? -1 : 0;
-    }
+    if (!cli->kubernetes)
+        return 0;
     kb->name = cli->recommender_name ? cli->recommender_name : "augur";
     kb->actuate = cli->actuate;
     kb->dry_run = cli->actuate_dry_run;

@@ -183,6 +183,8 @@ check 'grep -q "interval: 50s" "$T/cc"' "flags override the environment: $(cat "
 printf 'prometheus:\n  url: [unclosed\n' > "$T/bad.yaml"
 "$AUGUR" serve --config "$T/bad.yaml" > /dev/null 2>"$T/err"; rc=$?
 check '[ $rc -eq 2 ] && grep -q "bad.yaml:[0-9]" "$T/err" && grep -q "YAML" "$T/err"' "bad config: exit 2 naming file:line: $(cat "$T/err")"
+"$AUGUR" serve --prometheus http://127.0.0.1:9 --actuate --check-config > /dev/null 2>"$T/err"; rc=$?
+check '[ $rc -eq 2 ] && grep -q "needs --kubernetes" "$T/err"' "--actuate without --kubernetes: $(cat "$T/err")"
 printf 'interval: soon\nprometheus:\n  url: http://127.0.0.1:9\n' > "$T/bad2.yaml"
 "$AUGUR" serve --config "$T/bad2.yaml" --check-config > /dev/null 2>"$T/err"; rc=$?
 check '[ $rc -eq 2 ] && grep -q "interval" "$T/err"' "bad interval in the config: $(cat "$T/err")"
