@@ -122,17 +122,24 @@ check 'grep -q "^ts=.* level=info msg=\"published\"" "$T/augur.log"' "logfmt lin
 # share 0.5); a VPA names augur for shop/cart. augur serve --kubernetes
 # --actuate: the policy's workload gets augur's recommender, both statuses
 # are written, and the actuator resizes one of the two frontend pods at a time.
+# The same daemon pushes by remote-write to a real VictoriaMetrics.
+VM_ON=
+if command -v victoria-metrics >/dev/null; then
+  . "$SRC/tests/lib/victoriametrics.sh"
+  printf 'augur_test_ready 1 %s\n' "$(date +%s)" > "$T/vm-seed.om"
+  vm_start "$T/vm-seed.om" && VM_ON=1
+fi
 KTOKEN=integration-token
 python3 "$SRC/tests/k8s/fake_apiserver.py" --data "$SRC/tests/integration/k8s" --log "$T/kube.log" \
   --token "$KTOKEN" > "$T/kube.port" 2>"$T/kube.err" &
 KUBE_PID=$!
-trap 'stop_augur; kill "$KUBE_PID" 2>/dev/null; [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; prom_stop; rm -rf "$T"' EXIT
+trap 'stop_augur; kill "$KUBE_PID" 2>/dev/null; [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; prom_stop; [ -n "$VM_ON" ] && vm_stop; rm -rf "$T"' EXIT
 for _ in $(seq 50); do [ -s "$T/kube.port" ] && break; sleep 0.1; done
 printf 'apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: http://127.0.0.1:%s\ncontexts:\n- name: t\n  context: {cluster: t, user: t, namespace: default}\nusers:\n- name: t\n  user: {token: %s}\n' \
   "$(cat "$T/kube.port")" "$KTOKEN" > "$T/kubeconfig"
 "$AUGUR" serve --prometheus "$PROM_URL" --listen "127.0.0.1:$APORT" --db "$T/augur-k8s.db" \
   --interval 2s --timeout 3s --log-level debug --kubernetes "$T/kubeconfig" --actuate \
-  >>"$T/augur-k8s.log" 2>&1 &
+  ${VM_ON:+--remote-write "$VM_URL/api/v1/write"} >>"$T/augur-k8s.log" 2>&1 &
 AUGUR_PID=$!
 check 'wait_ready 120' "augur serve --kubernetes became ready: $(tail -5 "$T/augur-k8s.log")"
 for _ in $(seq 100); do grep -q '/pods/frontend-[a-z0-9-]*/resize' "$T/kube.log" && grep -q 'augurpolicies/frontend/status' "$T/kube.log" && break; sleep 0.2; done
@@ -171,6 +178,15 @@ assert not [e for e in log if e["method"] == "PATCH" and "/deployments/" in e["p
 PY' "the statuses written and one pod resized in place: $(grep -c . "$T/kube.log") requests, $(grep -o '"path": "[^"]*resize"' "$T/kube.log" | head -3)"
 check 'grep -q "msg=\"actuator\" namespace=shop workload=Deployment/frontend mode=InPlaceOrRecreate decision=\"applied\" action=resize" "$T/augur-k8s.log"' "the actuator's decision logged: $(grep 'msg="actuator' "$T/augur-k8s.log" | head -3)"
 kill "$KUBE_PID" 2>/dev/null; wait "$KUBE_PID" 2>/dev/null
+if [ -n "$VM_ON" ]; then
+  curl -sf "$VM_URL/internal/force_flush" >/dev/null
+  vmq() { curl -sf "$VM_URL/api/v1/query" --data-urlencode "query=$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(len(r))'; }
+  got=0
+  for _ in $(seq 40); do got=$(vmq 'augur_forecast_cpu_cores{namespace="shop",workload="frontend"}'); [ "${got:-0}" -gt 0 ] && break; sleep 0.5; curl -sf "$VM_URL/internal/force_flush" >/dev/null; done
+  check '[ "${got:-0}" -gt 0 ] && [ "$(vmq "augur_recommendation_cpu_cores{namespace=\"shop\",workload=\"frontend\",bound=\"target\"}")" = 1 ]' \
+    "augur serve --remote-write: the daemon's forecasts and recommendations read back from VictoriaMetrics ($got forecast series)"
+  vm_stop; VM_ON=
+fi
 
 # configuration: --check-config, a bad file, no Prometheus
 printf 'prometheus:\n  url: %s\nlisten: 127.0.0.1:9\ninterval: 30s\n' "$PROM_URL" > "$T/ok.yaml"
