@@ -111,18 +111,51 @@ static char *fx_json(const ag_view *v, size_t *len)
     return s;
 }
 
-/* The fixture view; scale multiplies the CPU targets (views told apart). */
-static ag_view *fx_view(double scale)
+/* A view of n workload-containers computed age_ms ago, its data up to
+ * T0, with room for two forecasts (CPU, memory) of each: recs[i] has
+ * fcs[2 * i + r]. The caller fills them in. */
+static ag_view *view_alloc(size_t n, int64_t age_ms)
 {
     ag_view *v = ag__calloc(1, sizeof *v);
 
-    v->computed_ms = ag_now_ms() - 5000;
+    v->computed_ms = ag_now_ms() - age_ms;
     v->data_end_ms = T0;
     v->algorithm = "vpa";
-    v->nrecs = NFX;
-    v->recs = ag__calloc(NFX, sizeof *v->recs);
-    v->nfcs = 2 * NFX;
-    v->fcs = ag__calloc(2 * NFX, sizeof *v->fcs);
+    v->nrecs = n;
+    v->recs = ag__calloc(n, sizeof *v->recs);
+    v->nfcs = 2 * n;
+    v->fcs = ag__calloc(2 * n, sizeof *v->fcs);
+    return v;
+}
+
+/* Forecast r of recs[i] (named already): its names, the model, p50 and
+ * p90 of 24 steps from T0; q allocated (zero) for the caller to fill. */
+static ag_view_fc *fc_init(ag_view *v, size_t i, int r, const char *model)
+{
+    ag_view_fc *f = &v->fcs[2 * i + (size_t)r];
+    const ag_view_rec *x = &v->recs[i];
+
+    memcpy(f->ns, x->ns, sizeof f->ns);
+    memcpy(f->kind, x->kind, sizeof f->kind);
+    memcpy(f->name, x->name, sizeof f->name);
+    memcpy(f->container, x->container, sizeof f->container);
+    snprintf(f->model, sizeof f->model, "%s", model);
+    f->resource = r;
+    f->t0_ms = T0;
+    f->step_ms = STEP;
+    f->horizon = 24;
+    f->nq = 2;
+    f->quantiles[0] = 0.5;
+    f->quantiles[1] = 0.9;
+    f->q = ag__calloc(2 * 24, sizeof *f->q);
+    return f;
+}
+
+/* The fixture view; scale multiplies the CPU targets (views told apart). */
+static ag_view *fx_view(double scale)
+{
+    ag_view *v = view_alloc(NFX, 5000);
+
     for (size_t i = 0; i < NFX; i++) {
         ag_view_rec *x = &v->recs[i];
         snprintf(x->ns, sizeof x->ns, "%s", fx[i].ns);
@@ -142,20 +175,7 @@ static ag_view *fx_view(double scale)
             x->rec.samples[r] = 1000;
         }
         for (int r = 0; r < 2; r++) {
-            ag_view_fc *f = &v->fcs[2 * i + (size_t)r];
-            snprintf(f->ns, sizeof f->ns, "%s", fx[i].ns);
-            snprintf(f->kind, sizeof f->kind, "%s", fx[i].kind);
-            snprintf(f->name, sizeof f->name, "%s", fx[i].name);
-            snprintf(f->container, sizeof f->container, "%s", fx[i].container);
-            snprintf(f->model, sizeof f->model, "%s", r == AG_CPU ? "ar" : "holt");
-            f->resource = r;
-            f->t0_ms = T0;
-            f->step_ms = STEP;
-            f->horizon = 24;
-            f->nq = 2;
-            f->quantiles[0] = 0.5;
-            f->quantiles[1] = 0.9;
-            f->q = ag__calloc(2 * 24, sizeof *f->q);
+            ag_view_fc *f = fc_init(v, i, r, r == AG_CPU ? "ar" : "holt");
             for (size_t k = 0; k < 2; k++)
                 for (size_t h = 0; h < 24; h++)
                     f->q[k * 24 + h] = fx_q(r, k, h);
@@ -1353,15 +1373,8 @@ static void test_body_cache(void **state)
 /* n workload-containers with forecasts: ~3 KB of /metrics each. */
 static ag_view *big_view(size_t n)
 {
-    ag_view *v = ag__calloc(1, sizeof *v);
+    ag_view *v = view_alloc(n, 1000);
 
-    v->computed_ms = ag_now_ms() - 1000;
-    v->data_end_ms = T0;
-    v->algorithm = "vpa";
-    v->nrecs = n;
-    v->recs = ag__calloc(n, sizeof *v->recs);
-    v->nfcs = 2 * n;
-    v->fcs = ag__calloc(2 * n, sizeof *v->fcs);
     for (size_t i = 0; i < n; i++) {
         ag_view_rec *x = &v->recs[i];
         snprintf(x->ns, sizeof x->ns, "namespace-%zu", i % 17);
@@ -1378,20 +1391,7 @@ static ag_view *big_view(size_t n)
             x->rec.status[r] = AG_REC_OK;
         }
         for (int r = 0; r < 2; r++) {
-            ag_view_fc *f = &v->fcs[2 * i + (size_t)r];
-            memcpy(f->ns, x->ns, sizeof f->ns);
-            memcpy(f->kind, x->kind, sizeof f->kind);
-            memcpy(f->name, x->name, sizeof f->name);
-            memcpy(f->container, x->container, sizeof f->container);
-            snprintf(f->model, sizeof f->model, "ar");
-            f->resource = r;
-            f->t0_ms = T0;
-            f->step_ms = STEP;
-            f->horizon = 24;
-            f->nq = 2;
-            f->quantiles[0] = 0.5;
-            f->quantiles[1] = 0.9;
-            f->q = ag__calloc(2 * 24, sizeof *f->q);
+            ag_view_fc *f = fc_init(v, i, r, "ar");
             for (size_t k = 0; k < 48; k++)
                 f->q[k] = fx_q(r, k / 24, k % 24) * (1 + (double)i * 1.1e-4);
         }

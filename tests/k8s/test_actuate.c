@@ -11,14 +11,9 @@
  */
 #include <math.h>
 #include <regex.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include "ag_test.h"
 #include "augur/k8s.h"
 #include "augur/util.h"
+#include "fake_server.h"
 #include "util/alloc.h"
 
 #define TOKEN "actuate-token"
@@ -31,100 +26,9 @@ static int64_t now_ms; /* 2024-05-03T12:00:00Z, the recorded pods' "now" */
 
 /* ---- the fake API server -------------------------------------------------- */
 
-typedef struct server {
-    pid_t pid;
-    int port;
-    char log[512];
-} server;
-
-/* Servers still running, killed after each case even when it failed. */
-static pid_t live[8];
-
-static void server_start(server *s, const char *logname, const char *extra)
+static void server_start(fake_server *s, const char *logname, const char *const *extra)
 {
-    char script[512], data[512], portline[32];
-    const char *argv[16];
-    int fds[2], n = 0;
-    FILE *f;
-
-    ag_test_path(script, sizeof script, "tests/k8s/fake_apiserver.py");
-    ag_test_path(data, sizeof data, "tests/k8s/data");
-    snprintf(s->log, sizeof s->log, "%s/%s", tmpdir, logname);
-    argv[n++] = "python3";
-    argv[n++] = script;
-    argv[n++] = "--data";
-    argv[n++] = data;
-    argv[n++] = "--log";
-    argv[n++] = s->log;
-    argv[n++] = "--token";
-    argv[n++] = TOKEN;
-    if (extra)
-        argv[n++] = extra;
-    argv[n] = NULL;
-    assert_int_equal(pipe(fds), 0);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execvp("python3", (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (!live[i]) {
-            live[i] = s->pid;
-            break;
-        }
-    f = fdopen(fds[0], "r");
-    assert_non_null(f);
-    if (!fgets(portline, sizeof portline, f))
-        fail_msg("fake_apiserver.py did not start");
-    fclose(f);
-    s->port = atoi(portline);
-    assert_true(s->port > 0);
-}
-
-static void stop_pid(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (live[i] == pid)
-            live[i] = 0;
-}
-
-static void server_stop(server *s)
-{
-    if (s->pid > 0) {
-        stop_pid(s->pid);
-        s->pid = 0;
-    }
-}
-
-static int stop_all(void **state)
-{
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (live[i])
-            stop_pid(live[i]);
-    return 0;
-}
-
-static ag_k8s *client(const server *s)
-{
-    char url[64];
-    ag_k8s_config c;
-    ag_k8s *k = NULL;
-    ag_errinfo ei = {{0}};
-
-    memset(&c, 0, sizeof c);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", s->port);
-    c.server = url;
-    c.token = TOKEN;
-    c.timeout_ms = 10000;
-    assert_int_equal(ag_k8s_new(&c, &k, &ei), AG_OK);
-    return k;
+    fake_server_start(s, tmpdir, logname, TOKEN, NULL, extra);
 }
 
 /* ---- the view and the policies ------------------------------------------- */
@@ -294,24 +198,6 @@ static void opts(ag_k8s_act_opts *o, seen *s)
 
 /* ---- the request log ----------------------------------------------------------- */
 
-static json_t *read_log(const server *s)
-{
-    FILE *f = fopen(s->log, "r");
-    json_t *a = json_array();
-    char line[1 << 16];
-
-    assert_non_null(a);
-    if (!f)
-        return a;
-    while (fgets(line, sizeof line, f)) {
-        json_t *e = json_loads(line, 0, NULL);
-        assert_non_null(e);
-        json_array_append_new(a, e);
-    }
-    fclose(f);
-    return a;
-}
-
 static int count(json_t *log, const char *method, const char *path_part)
 {
     size_t i;
@@ -474,13 +360,6 @@ static json_t *patch_body(json_t *log, const char *part, int n)
     return NULL;
 }
 
-static void finish(server *s, json_t **log)
-{
-    server_stop(s);
-    *log = read_log(s);
-    check_patches(*log);
-}
-
 /* A container's resource quantity in an object's containers[]. */
 static const char *q_of(const json_t *containers, const char *name, const char *which,
                         const char *res)
@@ -513,90 +392,125 @@ static json_t *tmpl_containers(const json_t *obj)
         "containers");
 }
 
+/* ---- one case ---------------------------------------------------------------------- */
+
+/* What a case works with: the view, the policies, its own server and a
+ * client, the options, stats and decisions of the last call, and, after
+ * case_finish, the server's request log. */
+typedef struct act_case {
+    ag_view *v;
+    pols ps;
+    fake_server s;
+    ag_k8s *k;
+    ag_k8s_act_opts o;
+    ag_k8s_act_stats st;
+    ag_errinfo ei;
+    seen sn;
+    json_t *log;
+} act_case;
+
+/* The view, no policies yet, a server of its own (log logname, extra
+ * arguments NULL-terminated or NULL) and a client with the right token. */
+static void case_start(act_case *c, const char *logname, const char *const *extra)
+{
+    memset(c, 0, sizeof *c);
+    c->v = make_view();
+    server_start(&c->s, logname, extra);
+    c->k = fake_server_client(&c->s, TOKEN);
+}
+
+/* One actuator call with the case's view, policies and options. */
+static ag_err act(act_case *c)
+{
+    return ag_k8s_actuate(c->k, c->v, c->ps.p, c->ps.n, &c->o, &c->st, &c->ei);
+}
+
+/* Fresh options (enabled, decisions to c->sn) and one call that must succeed. */
+static void act_ok(act_case *c)
+{
+    opts(&c->o, &c->sn);
+    assert_int_equal(act(c), AG_OK);
+}
+
+/* Frees the client, stops the server, reads its log and checks every PATCH. */
+static void case_finish(act_case *c)
+{
+    ag_k8s_free(c->k);
+    c->k = NULL;
+    fake_server_stop(&c->s);
+    c->log = fake_server_read_log(&c->s);
+    check_patches(c->log);
+}
+
+static void case_free(act_case *c)
+{
+    json_decref(c->log);
+    ag_view_free(c->v);
+}
+
 /* ---- cases ------------------------------------------------------------------------ */
 
 static void test_off_by_default(void **state)
 {
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
 
-    pol(&ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
-    pol(&ps, "Deployment", "api", AG_ACT_INPLACE, 0.75);
-    server_start(&s, "off.jsonl", NULL);
-    k = client(&s);
+    case_start(&c, "off.jsonl", NULL);
+    pol(&c.ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
+    pol(&c.ps, "Deployment", "api", AG_ACT_INPLACE, 0.75);
     /* The defaults: disabled. */
-    ag_k8s_actuate_opts_default(&o);
-    assert_false(o.enable);
-    assert_false(o.dry_run);
-    assert_int_equal(o.rules.lifetime_ms, 12 * 3600 * 1000LL);
-    memset(&sn, 0, sizeof sn);
-    o.on_decision = on_decision;
-    o.ud = &sn;
-    memset(&st, 0xff, sizeof st);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.considered, 0);
-    assert_int_equal(st.templates_patched + st.pods_resized + st.errors, 0);
-    assert_int_equal(sn.n, 0);
+    ag_k8s_actuate_opts_default(&c.o);
+    assert_false(c.o.enable);
+    assert_false(c.o.dry_run);
+    assert_int_equal(c.o.rules.lifetime_ms, 12 * 3600 * 1000LL);
+    memset(&c.sn, 0, sizeof c.sn);
+    c.o.on_decision = on_decision;
+    c.o.ud = &c.sn;
+    memset(&c.st, 0xff, sizeof c.st);
+    assert_int_equal(act(&c), AG_OK);
+    assert_int_equal(c.st.considered, 0);
+    assert_int_equal(c.st.templates_patched + c.st.pods_resized + c.st.errors, 0);
+    assert_int_equal(c.sn.n, 0);
     /* Enabled, but the policies do not let augur act. */
-    ps.p[0].act = 0;
-    ps.p[1].mode = AG_ACT_OFF;
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.considered, 0);
-    assert_int_equal(sn.n, 0);
+    c.ps.p[0].act = 0;
+    c.ps.p[1].mode = AG_ACT_OFF;
+    act_ok(&c);
+    assert_int_equal(c.st.considered, 0);
+    assert_int_equal(c.sn.n, 0);
     /* No policy at all. */
-    assert_int_equal(ag_k8s_actuate(k, v, NULL, 0, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.considered, 0);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(json_array_size(log), 0); /* not one request */
-    json_decref(log);
-    ag_view_free(v);
+    assert_int_equal(ag_k8s_actuate(c.k, c.v, NULL, 0, &c.o, &c.st, &c.ei), AG_OK);
+    assert_int_equal(c.st.considered, 0);
+    case_finish(&c);
+    assert_int_equal(json_array_size(c.log), 0); /* not one request */
+    case_free(&c);
 }
 
 static void test_recreate(void **state)
 {
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log, *obj, *cs, *ann, *body;
+    act_case c;
+    json_t *obj, *cs, *ann, *body;
     const char *a;
-    server s;
-    seen sn;
-    ag_k8s *k;
     int i;
 
-    pol(&ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
-    pol(&ps, "StatefulSet", "cache", AG_ACT_RECREATE, 0.34);
-    pol(&ps, "DaemonSet", "agent", AG_ACT_RECREATE, 0.34);
-    pol(&ps, "CronJob", "nightly", AG_ACT_RECREATE, 0.25);
-    server_start(&s, "recreate.jsonl", NULL);
-    k = client(&s);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.considered, 4);
-    assert_int_equal(st.applied, 4);
-    assert_int_equal(st.templates_patched, 4);
-    assert_int_equal(st.pods_resized + st.skipped + st.errors, 0);
-    i = dec(&sn, "web", AG_ACTUATE_APPLIED);
-    assert_string_equal(sn.d[i].action, "patch-template");
-    assert_int_equal(sn.d[i].pods, 4); /* web-canary's pod has the labels, not the owner */
-    assert_int_equal(sn.d[i].wanting, 4);
-    dec(&sn, "cache", AG_ACTUATE_APPLIED);
-    dec(&sn, "agent", AG_ACTUATE_APPLIED);
-    dec(&sn, "nightly", AG_ACTUATE_APPLIED);
+    case_start(&c, "recreate.jsonl", NULL);
+    pol(&c.ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
+    pol(&c.ps, "StatefulSet", "cache", AG_ACT_RECREATE, 0.34);
+    pol(&c.ps, "DaemonSet", "agent", AG_ACT_RECREATE, 0.34);
+    pol(&c.ps, "CronJob", "nightly", AG_ACT_RECREATE, 0.25);
+    act_ok(&c);
+    assert_int_equal(c.st.considered, 4);
+    assert_int_equal(c.st.applied, 4);
+    assert_int_equal(c.st.templates_patched, 4);
+    assert_int_equal(c.st.pods_resized + c.st.skipped + c.st.errors, 0);
+    i = dec(&c.sn, "web", AG_ACTUATE_APPLIED);
+    assert_string_equal(c.sn.d[i].action, "patch-template");
+    assert_int_equal(c.sn.d[i].pods, 4); /* web-canary's pod has the labels, not the owner */
+    assert_int_equal(c.sn.d[i].wanting, 4);
+    dec(&c.sn, "cache", AG_ACTUATE_APPLIED);
+    dec(&c.sn, "agent", AG_ACTUATE_APPLIED);
+    dec(&c.sn, "nightly", AG_ACTUATE_APPLIED);
 
     /* What the server holds: targets, limits at the old ratio, the sidecar as it was. */
-    obj = get(k, "/apis/apps/v1/namespaces/prod/deployments/web");
+    obj = get(c.k, "/apis/apps/v1/namespaces/prod/deployments/web");
     cs = tmpl_containers(obj);
     assert_string_equal(q_of(cs, "app", "requests", "cpu"), "300m");
     assert_string_equal(q_of(cs, "app", "limits", "cpu"), "600m");
@@ -622,7 +536,7 @@ static void test_recreate(void **state)
     assert_int_equal(json_object_size(json_object_get(ann, "containers")), 1);
     json_decref(ann);
     json_decref(obj);
-    obj = get(k, "/apis/apps/v1/namespaces/prod/statefulsets/cache");
+    obj = get(c.k, "/apis/apps/v1/namespaces/prod/statefulsets/cache");
     cs = tmpl_containers(obj);
     assert_string_equal(q_of(cs, "redis", "requests", "cpu"), "200m");
     assert_null(q_of(cs, "redis", "limits", "cpu")); /* none before, none after */
@@ -631,20 +545,18 @@ static void test_recreate(void **state)
 
     /* Again: the annotation holds these values, nothing is sent (although
      * the rollouts the patches began would block anyway). */
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.templates_patched, 0);
-    assert_int_equal(st.reasons[AG_ACTUATE_ALREADY], 4);
-    dec(&sn, "web", AG_ACTUATE_ALREADY);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(count(log, "PATCH", NULL), 4);
-    assert_int_equal(count(log, "PATCH", "/deployments/web"), 1);
-    assert_int_equal(count(log, "PATCH", "/resize"), 0);
+    act_ok(&c);
+    assert_int_equal(c.st.templates_patched, 0);
+    assert_int_equal(c.st.reasons[AG_ACTUATE_ALREADY], 4);
+    dec(&c.sn, "web", AG_ACTUATE_ALREADY);
+    case_finish(&c);
+    assert_int_equal(count(c.log, "PATCH", NULL), 4);
+    assert_int_equal(count(c.log, "PATCH", "/deployments/web"), 1);
+    assert_int_equal(count(c.log, "PATCH", "/resize"), 0);
     /* the pod list asked for the Deployment's selector, URL-encoded */
-    assert_true(count(log, "GET", "/api/v1/namespaces/prod/pods") >= 1);
+    assert_true(count(c.log, "GET", "/api/v1/namespaces/prod/pods") >= 1);
     /* the CronJob's patch is under spec.jobTemplate.spec.template */
-    body = patch_body(log, "/cronjobs/nightly", 0);
+    body = patch_body(c.log, "/cronjobs/nightly", 0);
     cs = json_object_get(
         json_object_get(
             json_object_get(
@@ -657,34 +569,24 @@ static void test_recreate(void **state)
     assert_string_equal(q_of(cs, "report", "requests", "memory"), "768Mi");
     assert_string_equal(q_of(cs, "report", "limits", "memory"), "1536Mi");
     json_decref(body);
-    json_decref(log);
-    ag_view_free(v);
+    case_free(&c);
 }
 
 static void test_label_selector_query(void **state)
 {
     /* The pod list of web carries labelSelector=app=web (encoded). */
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log, *e;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
+    json_t *e;
     size_t i;
     int found = 0;
 
-    pol(&ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
-    server_start(&s, "selector.jsonl", NULL);
-    k = client(&s);
-    opts(&o, &sn);
-    o.dry_run = 1;
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    json_array_foreach(log, i, e)
+    case_start(&c, "selector.jsonl", NULL);
+    pol(&c.ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
+    opts(&c.o, &c.sn);
+    c.o.dry_run = 1;
+    assert_int_equal(act(&c), AG_OK);
+    case_finish(&c);
+    json_array_foreach(c.log, i, e)
     {
         json_t *sel = json_object_get(json_object_get(e, "query"), "labelSelector");
         if (strcmp(json_string_value(json_object_get(e, "path")), "/api/v1/namespaces/prod/pods"))
@@ -694,108 +596,83 @@ static void test_label_selector_query(void **state)
     }
     assert_int_equal(found, 1);
     /* ReplicaSets were read once each for the owner chain */
-    assert_int_equal(count(log, "GET", "/replicasets/web-6d4b9c7f5"), 1);
-    assert_int_equal(count(log, "GET", "/replicasets/web-canary-5c8f9"), 1);
-    json_decref(log);
-    ag_view_free(v);
+    assert_int_equal(count(c.log, "GET", "/replicasets/web-6d4b9c7f5"), 1);
+    assert_int_equal(count(c.log, "GET", "/replicasets/web-canary-5c8f9"), 1);
+    case_free(&c);
 }
 
 static void test_gates(void **state)
 {
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
     int i;
 
-    pol(&ps, "Deployment", "cart", AG_ACT_RECREATE, 0.5);     /* PDB: 0 disruptions */
-    pol(&ps, "Deployment", "search", AG_ACT_RECREATE, 0.25);  /* maxUnavailable 2 > 1 */
-    pol(&ps, "Deployment", "legacy", AG_ACT_RECREATE, 0.25);  /* strategy Recreate: all 3 */
-    pol(&ps, "Deployment", "checkout", AG_ACT_RECREATE, 0.5); /* a rollout in progress */
-    server_start(&s, "gates.jsonl", NULL);
-    k = client(&s);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.considered, 4);
-    assert_int_equal(st.skipped, 4);
-    assert_int_equal(st.blocked_pdb, 1);
-    assert_int_equal(st.blocked_share, 2);
-    assert_int_equal(st.reasons[AG_ACTUATE_ROLLOUT], 1);
-    assert_int_equal(st.templates_patched, 0);
-    i = dec(&sn, "cart", AG_ACTUATE_PDB);
-    assert_non_null(strstr(sn.d[i].msg, "cart-pdb"));
-    i = dec(&sn, "search", AG_ACTUATE_SHARE);
-    assert_non_null(strstr(sn.d[i].msg, "takes 2 of 4"));
-    i = dec(&sn, "legacy", AG_ACTUATE_SHARE);
-    assert_non_null(strstr(sn.d[i].msg, "takes 3 of 3"));
-    i = dec(&sn, "checkout", AG_ACTUATE_ROLLOUT);
-    assert_non_null(strstr(sn.d[i].msg, "observedGeneration 4, generation 5"));
+    case_start(&c, "gates.jsonl", NULL);
+    pol(&c.ps, "Deployment", "cart", AG_ACT_RECREATE, 0.5);     /* PDB: 0 disruptions */
+    pol(&c.ps, "Deployment", "search", AG_ACT_RECREATE, 0.25);  /* maxUnavailable 2 > 1 */
+    pol(&c.ps, "Deployment", "legacy", AG_ACT_RECREATE, 0.25);  /* strategy Recreate: all 3 */
+    pol(&c.ps, "Deployment", "checkout", AG_ACT_RECREATE, 0.5); /* a rollout in progress */
+    act_ok(&c);
+    assert_int_equal(c.st.considered, 4);
+    assert_int_equal(c.st.skipped, 4);
+    assert_int_equal(c.st.blocked_pdb, 1);
+    assert_int_equal(c.st.blocked_share, 2);
+    assert_int_equal(c.st.reasons[AG_ACTUATE_ROLLOUT], 1);
+    assert_int_equal(c.st.templates_patched, 0);
+    i = dec(&c.sn, "cart", AG_ACTUATE_PDB);
+    assert_non_null(strstr(c.sn.d[i].msg, "cart-pdb"));
+    i = dec(&c.sn, "search", AG_ACTUATE_SHARE);
+    assert_non_null(strstr(c.sn.d[i].msg, "takes 2 of 4"));
+    i = dec(&c.sn, "legacy", AG_ACTUATE_SHARE);
+    assert_non_null(strstr(c.sn.d[i].msg, "takes 3 of 3"));
+    i = dec(&c.sn, "checkout", AG_ACTUATE_ROLLOUT);
+    assert_non_null(strstr(c.sn.d[i].msg, "observedGeneration 4, generation 5"));
 
     /* A larger share lets search through; cart's budget stays shut. */
-    ps.n = 0;
-    pol(&ps, "Deployment", "search", AG_ACT_RECREATE, 0.5);
-    pol(&ps, "Deployment", "cart", AG_ACT_RECREATE, 1.0);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    dec(&sn, "search", AG_ACTUATE_APPLIED);
-    dec(&sn, "cart", AG_ACTUATE_PDB);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(count(log, "PATCH", NULL), 1);
-    assert_int_equal(count(log, "PATCH", "/deployments/search"), 1);
-    assert_int_equal(count(log, "GET", "/poddisruptionbudgets"), 3); /* cart twice, search */
-    json_decref(log);
-    ag_view_free(v);
+    c.ps.n = 0;
+    pol(&c.ps, "Deployment", "search", AG_ACT_RECREATE, 0.5);
+    pol(&c.ps, "Deployment", "cart", AG_ACT_RECREATE, 1.0);
+    act_ok(&c);
+    dec(&c.sn, "search", AG_ACTUATE_APPLIED);
+    dec(&c.sn, "cart", AG_ACTUATE_PDB);
+    case_finish(&c);
+    assert_int_equal(count(c.log, "PATCH", NULL), 1);
+    assert_int_equal(count(c.log, "PATCH", "/deployments/search"), 1);
+    assert_int_equal(count(c.log, "GET", "/poddisruptionbudgets"), 3); /* cart twice, search */
+    case_free(&c);
 }
 
 static void test_initial(void **state)
 {
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log, *obj, *cs;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
+    json_t *obj, *cs;
 
-    pol(&ps, "StatefulSet", "db", AG_ACT_INITIAL, 0.25);    /* OnDelete */
-    pol(&ps, "CronJob", "nightly", AG_ACT_INITIAL, 0.25);   /* its next Jobs */
-    pol(&ps, "Deployment", "web", AG_ACT_INITIAL, 0.25);    /* would roll out */
-    pol(&ps, "StatefulSet", "cache", AG_ACT_INITIAL, 0.25); /* RollingUpdate */
-    pol(&ps, "DaemonSet", "agent", AG_ACT_INITIAL, 0.25);   /* RollingUpdate */
-    server_start(&s, "initial.jsonl", NULL);
-    k = client(&s);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.considered, 5);
-    assert_int_equal(st.templates_patched, 2);
-    assert_int_equal(st.reasons[AG_ACTUATE_INITIAL_ROLLS], 3);
-    assert_int_equal(st.blocked_pdb, 0); /* db-pdb allows 0, but nothing rolls out */
-    dec(&sn, "db", AG_ACTUATE_APPLIED);
-    dec(&sn, "nightly", AG_ACTUATE_APPLIED);
-    dec(&sn, "web", AG_ACTUATE_INITIAL_ROLLS);
-    dec(&sn, "cache", AG_ACTUATE_INITIAL_ROLLS);
-    dec(&sn, "agent", AG_ACTUATE_INITIAL_ROLLS);
-    obj = get(k, "/apis/apps/v1/namespaces/prod/statefulsets/db");
+    case_start(&c, "initial.jsonl", NULL);
+    pol(&c.ps, "StatefulSet", "db", AG_ACT_INITIAL, 0.25);    /* OnDelete */
+    pol(&c.ps, "CronJob", "nightly", AG_ACT_INITIAL, 0.25);   /* its next Jobs */
+    pol(&c.ps, "Deployment", "web", AG_ACT_INITIAL, 0.25);    /* would roll out */
+    pol(&c.ps, "StatefulSet", "cache", AG_ACT_INITIAL, 0.25); /* RollingUpdate */
+    pol(&c.ps, "DaemonSet", "agent", AG_ACT_INITIAL, 0.25);   /* RollingUpdate */
+    act_ok(&c);
+    assert_int_equal(c.st.considered, 5);
+    assert_int_equal(c.st.templates_patched, 2);
+    assert_int_equal(c.st.reasons[AG_ACTUATE_INITIAL_ROLLS], 3);
+    assert_int_equal(c.st.blocked_pdb, 0); /* db-pdb allows 0, but nothing rolls out */
+    dec(&c.sn, "db", AG_ACTUATE_APPLIED);
+    dec(&c.sn, "nightly", AG_ACTUATE_APPLIED);
+    dec(&c.sn, "web", AG_ACTUATE_INITIAL_ROLLS);
+    dec(&c.sn, "cache", AG_ACTUATE_INITIAL_ROLLS);
+    dec(&c.sn, "agent", AG_ACTUATE_INITIAL_ROLLS);
+    obj = get(c.k, "/apis/apps/v1/namespaces/prod/statefulsets/db");
     cs = tmpl_containers(obj);
     assert_string_equal(q_of(cs, "postgres", "requests", "cpu"), "2");
     assert_string_equal(q_of(cs, "postgres", "requests", "memory"), "3Gi");
     assert_string_equal(q_of(cs, "postgres", "limits", "memory"), "6Gi");
     assert_null(q_of(cs, "postgres", "limits", "cpu"));
     json_decref(obj);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(count(log, "PATCH", NULL), 2);
-    assert_int_equal(count(log, "GET", "/pods"), 0); /* the template decides, no pod list */
-    json_decref(log);
-    ag_view_free(v);
+    case_finish(&c);
+    assert_int_equal(count(c.log, "PATCH", NULL), 2);
+    assert_int_equal(count(c.log, "GET", "/pods"), 0); /* the template decides, no pod list */
+    case_free(&c);
 }
 
 static double usage_450(void *ud, const char *ns, const char *pod, const char *container)
@@ -807,69 +684,58 @@ static double usage_450(void *ud, const char *ns, const char *pod, const char *c
 
 static void test_in_place(void **state)
 {
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log, *body, *cs, *obj;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
+    json_t *body, *cs, *obj;
     int i;
 
-    server_start(&s, "inplace.jsonl", NULL);
-    k = client(&s);
+    case_start(&c, "inplace.jsonl", NULL);
     /* web: 4 pods want, the share (0.25 of 4) allows 1 at once */
-    pol(&ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
+    pol(&c.ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
     /* oomy: young pods in bounds; only the one OOM-killed 3 min after start */
-    pol(&ps, "Deployment", "oomy", AG_ACT_INPLACE, 1.0);
+    pol(&c.ps, "Deployment", "oomy", AG_ACT_INPLACE, 1.0);
     /* api: 2 of 4 resizing already (status.resize, PodResizePending); 0.5 -> 2 */
-    pol(&ps, "Deployment", "api", AG_ACT_INPLACE, 0.5);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    i = dec(&sn, "web", AG_ACTUATE_APPLIED);
-    assert_string_equal(sn.d[i].action, "resize");
-    assert_int_equal(sn.d[i].resized, 1);
-    assert_int_equal(sn.d[i].deferred, 3);
-    i = dec(&sn, "oomy", AG_ACTUATE_APPLIED);
-    assert_int_equal(sn.d[i].wanting, 1);
-    assert_int_equal(sn.d[i].resized, 1);
-    i = dec(&sn, "api", AG_ACTUATE_SHARE);
-    assert_int_equal(sn.d[i].deferred, 2);
-    assert_int_equal(st.pods_resized, 2);
-    assert_int_equal(st.pods_deferred, 5);
-    assert_int_equal(st.blocked_share, 1);
-    assert_int_equal(st.templates_patched, 0);
+    pol(&c.ps, "Deployment", "api", AG_ACT_INPLACE, 0.5);
+    act_ok(&c);
+    i = dec(&c.sn, "web", AG_ACTUATE_APPLIED);
+    assert_string_equal(c.sn.d[i].action, "resize");
+    assert_int_equal(c.sn.d[i].resized, 1);
+    assert_int_equal(c.sn.d[i].deferred, 3);
+    i = dec(&c.sn, "oomy", AG_ACTUATE_APPLIED);
+    assert_int_equal(c.sn.d[i].wanting, 1);
+    assert_int_equal(c.sn.d[i].resized, 1);
+    i = dec(&c.sn, "api", AG_ACTUATE_SHARE);
+    assert_int_equal(c.sn.d[i].deferred, 2);
+    assert_int_equal(c.st.pods_resized, 2);
+    assert_int_equal(c.st.pods_deferred, 5);
+    assert_int_equal(c.st.blocked_share, 1);
+    assert_int_equal(c.st.templates_patched, 0);
     /* the pod resized holds the new values; the template is unchanged */
-    obj = get(k, "/api/v1/namespaces/prod/pods/web-6d4b9c7f5-a1x2k");
+    obj = get(c.k, "/api/v1/namespaces/prod/pods/web-6d4b9c7f5-a1x2k");
     cs = json_object_get(json_object_get(obj, "spec"), "containers");
     assert_string_equal(q_of(cs, "app", "requests", "cpu"), "300m");
     assert_string_equal(q_of(cs, "app", "limits", "memory"), "400Mi");
     assert_string_equal(q_of(cs, "log", "requests", "memory"), "32Mi");
     json_decref(obj);
-    obj = get(k, "/apis/apps/v1/namespaces/prod/deployments/web");
+    obj = get(c.k, "/apis/apps/v1/namespaces/prod/deployments/web");
     assert_string_equal(q_of(tmpl_containers(obj), "app", "requests", "cpu"), "100m");
     json_decref(obj);
 
     /* Next step: web's resize is in flight and uses the share; api with
      * 0.75 (3 of 4) has room for one more: api-c, by name among equals. */
-    ps.n = 0;
-    pol(&ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
-    pol(&ps, "Deployment", "api", AG_ACT_INPLACE, 0.75);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    dec(&sn, "web", AG_ACTUATE_SHARE);
-    i = dec(&sn, "api", AG_ACTUATE_APPLIED);
-    assert_int_equal(sn.d[i].resized, 1);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(count(log, "PATCH", "/resize"), 3);
-    assert_int_equal(count(log, "PATCH", "/pods/web-6d4b9c7f5-a1x2k/resize"), 1);
-    assert_int_equal(count(log, "PATCH", "/pods/oomy-7d9f8c6b5-x4c6v/resize"), 1);
-    assert_int_equal(count(log, "PATCH", "/pods/api-7f8d9b6c4-c4k8s/resize"), 1);
-    assert_int_equal(count(log, "PATCH", "/deployments/"), 0);
-    body = patch_body(log, "/pods/oomy-7d9f8c6b5-x4c6v/resize", 0);
+    c.ps.n = 0;
+    pol(&c.ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
+    pol(&c.ps, "Deployment", "api", AG_ACT_INPLACE, 0.75);
+    act_ok(&c);
+    dec(&c.sn, "web", AG_ACTUATE_SHARE);
+    i = dec(&c.sn, "api", AG_ACTUATE_APPLIED);
+    assert_int_equal(c.sn.d[i].resized, 1);
+    case_finish(&c);
+    assert_int_equal(count(c.log, "PATCH", "/resize"), 3);
+    assert_int_equal(count(c.log, "PATCH", "/pods/web-6d4b9c7f5-a1x2k/resize"), 1);
+    assert_int_equal(count(c.log, "PATCH", "/pods/oomy-7d9f8c6b5-x4c6v/resize"), 1);
+    assert_int_equal(count(c.log, "PATCH", "/pods/api-7f8d9b6c4-c4k8s/resize"), 1);
+    assert_int_equal(count(c.log, "PATCH", "/deployments/"), 0);
+    body = patch_body(c.log, "/pods/oomy-7d9f8c6b5-x4c6v/resize", 0);
     cs = json_object_get(json_object_get(body, "spec"), "containers");
     assert_int_equal(json_array_size(cs), 1);
     assert_string_equal(q_of(cs, "app", "requests", "cpu"), "550m");
@@ -877,40 +743,30 @@ static void test_in_place(void **state)
     assert_string_equal(q_of(cs, "app", "requests", "memory"), "300Mi");
     assert_string_equal(q_of(cs, "app", "limits", "memory"), "600Mi");
     json_decref(body);
-    json_decref(log);
-    ag_view_free(v);
+    case_free(&c);
 }
 
 static void test_in_place_memory_held(void **state)
 {
     /* The new memory limit (400Mi) is below what web's containers use
      * (450Mi): only CPU is resized in place. */
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log, *body, *cs, *res;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
+    json_t *body, *cs, *res;
     int calls = 0, i;
 
-    server_start(&s, "memheld.jsonl", NULL);
-    k = client(&s);
-    pol(&ps, "Deployment", "web", AG_ACT_INPLACE, 0.5);
-    opts(&o, &sn);
-    o.mem_usage = usage_450;
-    o.usage_ud = &calls;
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    i = dec(&sn, "web", AG_ACTUATE_APPLIED);
-    assert_int_equal(sn.d[i].resized, 2);
-    assert_non_null(strstr(sn.d[i].msg, "memory held"));
+    case_start(&c, "memheld.jsonl", NULL);
+    pol(&c.ps, "Deployment", "web", AG_ACT_INPLACE, 0.5);
+    opts(&c.o, &c.sn);
+    c.o.mem_usage = usage_450;
+    c.o.usage_ud = &calls;
+    assert_int_equal(act(&c), AG_OK);
+    i = dec(&c.sn, "web", AG_ACTUATE_APPLIED);
+    assert_int_equal(c.sn.d[i].resized, 2);
+    assert_non_null(strstr(c.sn.d[i].msg, "memory held"));
     assert_true(calls >= 2);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(count(log, "PATCH", "/resize"), 2);
-    body = patch_body(log, "/resize", 0);
+    case_finish(&c);
+    assert_int_equal(count(c.log, "PATCH", "/resize"), 2);
+    body = patch_body(c.log, "/resize", 0);
     cs = json_object_get(json_object_get(body, "spec"), "containers");
     res = json_object_get(json_array_get(cs, 0), "resources");
     assert_string_equal(json_string_value(json_object_get(json_object_get(res, "requests"), "cpu")),
@@ -920,8 +776,7 @@ static void test_in_place_memory_held(void **state)
     assert_null(json_object_get(json_object_get(res, "requests"), "memory"));
     assert_null(json_object_get(json_object_get(res, "limits"), "memory"));
     json_decref(body);
-    json_decref(log);
-    ag_view_free(v);
+    case_free(&c);
 }
 
 static void test_resize_unsupported(void **state)
@@ -929,157 +784,111 @@ static void test_resize_unsupported(void **state)
     /* A server before 1.33: the first resize answers 404; web goes the
      * Recreate way in the same call, cache (and later calls) without
      * trying a resize again. */
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    static const char *const no_resize[] = {"--no-resize", NULL};
+    act_case c;
     int i;
 
-    server_start(&s, "noresize.jsonl", "--no-resize");
-    k = client(&s);
-    pol(&ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
-    pol(&ps, "StatefulSet", "cache", AG_ACT_INPLACE, 0.34);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.resize_fallbacks, 2);
-    assert_int_equal(st.templates_patched, 2);
-    assert_int_equal(st.pods_resized, 0);
-    assert_int_equal(st.errors, 0);
-    i = dec(&sn, "web", AG_ACTUATE_APPLIED);
-    assert_string_equal(sn.d[i].action, "patch-template");
-    dec(&sn, "cache", AG_ACTUATE_APPLIED);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.reasons[AG_ACTUATE_ALREADY], 2);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(count(log, "PATCH", "/resize"), 1);
-    assert_int_equal(count(log, "PATCH", "/deployments/web"), 1);
-    assert_int_equal(count(log, "PATCH", "/statefulsets/cache"), 1);
-    json_decref(log);
-    ag_view_free(v);
+    case_start(&c, "noresize.jsonl", no_resize);
+    pol(&c.ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
+    pol(&c.ps, "StatefulSet", "cache", AG_ACT_INPLACE, 0.34);
+    act_ok(&c);
+    assert_int_equal(c.st.resize_fallbacks, 2);
+    assert_int_equal(c.st.templates_patched, 2);
+    assert_int_equal(c.st.pods_resized, 0);
+    assert_int_equal(c.st.errors, 0);
+    i = dec(&c.sn, "web", AG_ACTUATE_APPLIED);
+    assert_string_equal(c.sn.d[i].action, "patch-template");
+    dec(&c.sn, "cache", AG_ACTUATE_APPLIED);
+    act_ok(&c);
+    assert_int_equal(c.st.reasons[AG_ACTUATE_ALREADY], 2);
+    case_finish(&c);
+    assert_int_equal(count(c.log, "PATCH", "/resize"), 1);
+    assert_int_equal(count(c.log, "PATCH", "/deployments/web"), 1);
+    assert_int_equal(count(c.log, "PATCH", "/statefulsets/cache"), 1);
+    case_free(&c);
 }
 
 static void test_dry_run(void **state)
 {
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
     int i;
 
-    server_start(&s, "dryrun.jsonl", NULL);
-    k = client(&s);
-    pol(&ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
-    pol(&ps, "Deployment", "api", AG_ACT_INPLACE, 0.75);
-    pol(&ps, "StatefulSet", "db", AG_ACT_INITIAL, 0.25);
-    pol(&ps, "CronJob", "nightly", AG_ACT_RECREATE, 0.25);
-    pol(&ps, "Deployment", "cart", AG_ACT_RECREATE, 0.5);
-    opts(&o, &sn);
-    o.dry_run = 1;
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.templates_patched, 3);
-    assert_int_equal(st.pods_resized, 1);
-    assert_int_equal(st.blocked_pdb, 1); /* the gates still apply */
-    i = dec(&sn, "web", AG_ACTUATE_APPLIED);
-    assert_true(sn.d[i].dry_run);
-    assert_non_null(strstr(sn.d[i].msg, "would"));
-    i = dec(&sn, "api", AG_ACTUATE_APPLIED);
-    assert_int_equal(sn.d[i].resized, 1);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(count(log, "PATCH", NULL), 0);
-    assert_true(count(log, "GET", NULL) > 0);
-    json_decref(log);
-    ag_view_free(v);
+    case_start(&c, "dryrun.jsonl", NULL);
+    pol(&c.ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
+    pol(&c.ps, "Deployment", "api", AG_ACT_INPLACE, 0.75);
+    pol(&c.ps, "StatefulSet", "db", AG_ACT_INITIAL, 0.25);
+    pol(&c.ps, "CronJob", "nightly", AG_ACT_RECREATE, 0.25);
+    pol(&c.ps, "Deployment", "cart", AG_ACT_RECREATE, 0.5);
+    opts(&c.o, &c.sn);
+    c.o.dry_run = 1;
+    assert_int_equal(act(&c), AG_OK);
+    assert_int_equal(c.st.templates_patched, 3);
+    assert_int_equal(c.st.pods_resized, 1);
+    assert_int_equal(c.st.blocked_pdb, 1); /* the gates still apply */
+    i = dec(&c.sn, "web", AG_ACTUATE_APPLIED);
+    assert_true(c.sn.d[i].dry_run);
+    assert_non_null(strstr(c.sn.d[i].msg, "would"));
+    i = dec(&c.sn, "api", AG_ACTUATE_APPLIED);
+    assert_int_equal(c.sn.d[i].resized, 1);
+    case_finish(&c);
+    assert_int_equal(count(c.log, "PATCH", NULL), 0);
+    assert_true(count(c.log, "GET", NULL) > 0);
+    case_free(&c);
 }
 
 static void test_never_touched(void **state)
 {
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    json_t *log;
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
     int i;
 
-    server_start(&s, "never.jsonl", NULL);
-    k = client(&s);
-    pol(&ps, "Job", "migrate", AG_ACT_RECREATE, 1.0);
-    pol(&ps, "Pod", "debug-shell", AG_ACT_INPLACE, 1.0);
-    pol(&ps, "Deployment", "ghost", AG_ACT_RECREATE, 1.0);
-    pol(&ps, "Deployment", "quiet", AG_ACT_RECREATE, 1.0);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_OK);
-    assert_int_equal(st.considered, 4);
-    assert_int_equal(st.skipped, 4);
-    assert_int_equal(st.reasons[AG_ACTUATE_NEVER_KIND], 2);
-    assert_int_equal(st.reasons[AG_ACTUATE_GONE], 1);
-    assert_int_equal(st.reasons[AG_ACTUATE_NO_REC], 1);
-    i = dec(&sn, "migrate", AG_ACTUATE_NEVER_KIND);
-    assert_non_null(strstr(sn.d[i].msg, "Job"));
-    i = dec(&sn, "debug-shell", AG_ACTUATE_NEVER_KIND);
-    assert_non_null(strstr(sn.d[i].msg, "bare Pod"));
-    dec(&sn, "ghost", AG_ACTUATE_GONE);
-    dec(&sn, "quiet", AG_ACTUATE_NO_REC);
-    ag_k8s_free(k);
-    finish(&s, &log);
-    assert_int_equal(json_array_size(log), 1); /* the GET of ghost */
-    assert_int_equal(count(log, NULL, "migrate"), 0);
-    assert_int_equal(count(log, NULL, "debug-shell"), 0);
-    json_decref(log);
-    ag_view_free(v);
+    case_start(&c, "never.jsonl", NULL);
+    pol(&c.ps, "Job", "migrate", AG_ACT_RECREATE, 1.0);
+    pol(&c.ps, "Pod", "debug-shell", AG_ACT_INPLACE, 1.0);
+    pol(&c.ps, "Deployment", "ghost", AG_ACT_RECREATE, 1.0);
+    pol(&c.ps, "Deployment", "quiet", AG_ACT_RECREATE, 1.0);
+    act_ok(&c);
+    assert_int_equal(c.st.considered, 4);
+    assert_int_equal(c.st.skipped, 4);
+    assert_int_equal(c.st.reasons[AG_ACTUATE_NEVER_KIND], 2);
+    assert_int_equal(c.st.reasons[AG_ACTUATE_GONE], 1);
+    assert_int_equal(c.st.reasons[AG_ACTUATE_NO_REC], 1);
+    i = dec(&c.sn, "migrate", AG_ACTUATE_NEVER_KIND);
+    assert_non_null(strstr(c.sn.d[i].msg, "Job"));
+    i = dec(&c.sn, "debug-shell", AG_ACTUATE_NEVER_KIND);
+    assert_non_null(strstr(c.sn.d[i].msg, "bare Pod"));
+    dec(&c.sn, "ghost", AG_ACTUATE_GONE);
+    dec(&c.sn, "quiet", AG_ACTUATE_NO_REC);
+    case_finish(&c);
+    assert_int_equal(json_array_size(c.log), 1); /* the GET of ghost */
+    assert_int_equal(count(c.log, NULL, "migrate"), 0);
+    assert_int_equal(count(c.log, NULL, "debug-shell"), 0);
+    case_free(&c);
 }
 
 static void test_errors(void **state)
 {
     /* A wrong token: every workload is an error, the first one returned. */
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    ag_k8s_config c;
-    pols ps = {.n = 0};
+    act_case c;
+    ag_k8s_config cfg;
     char url[64];
-    json_t *log;
-    server s;
-    seen sn;
-    ag_k8s *k;
 
-    server_start(&s, "errors.jsonl", NULL);
-    memset(&c, 0, sizeof c);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
-    c.server = url;
-    c.token = "wrong";
-    assert_int_equal(ag_k8s_new(&c, &k, &ei), AG_OK);
-    pol(&ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
-    pol(&ps, "StatefulSet", "db", AG_ACT_INITIAL, 0.25);
-    opts(&o, &sn);
-    assert_int_equal(ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei), AG_EHTTP);
-    assert_non_null(strstr(ei.msg, "HTTP 401"));
-    assert_int_equal(st.errors, 2);
-    dec(&sn, "web", AG_ACTUATE_ERROR);
-    dec(&sn, "db", AG_ACTUATE_ERROR);
-    ag_k8s_free(k);
-    server_stop(&s);
-    log = read_log(&s);
-    assert_int_equal(count(log, "PATCH", NULL), 0);
-    json_decref(log);
-    ag_view_free(v);
+    case_start(&c, "errors.jsonl", NULL);
+    ag_k8s_free(c.k); /* the case's client, but with another token */
+    fake_server_config(&c.s, &cfg, url, sizeof url, "wrong");
+    assert_int_equal(ag_k8s_new(&cfg, &c.k, &c.ei), AG_OK);
+    pol(&c.ps, "Deployment", "web", AG_ACT_RECREATE, 0.25);
+    pol(&c.ps, "StatefulSet", "db", AG_ACT_INITIAL, 0.25);
+    opts(&c.o, &c.sn);
+    assert_int_equal(act(&c), AG_EHTTP);
+    assert_non_null(strstr(c.ei.msg, "HTTP 401"));
+    assert_int_equal(c.st.errors, 2);
+    dec(&c.sn, "web", AG_ACTUATE_ERROR);
+    dec(&c.sn, "db", AG_ACTUATE_ERROR);
+    ag_k8s_free(c.k);
+    fake_server_stop(&c.s);
+    c.log = fake_server_read_log(&c.s); /* no check_patches: the token is wrong */
+    assert_int_equal(count(c.log, "PATCH", NULL), 0);
+    case_free(&c);
 }
 
 static void test_oom(void **state)
@@ -1087,38 +896,30 @@ static void test_oom(void **state)
     /* Every allocation failing in turn (a dry run, so each try sees the
      * same state): a clean AG_ENOMEM, or the error the client makes of a
      * failed body buffer; never a crash or a leak. */
-    ag_view *v = make_view();
-    ag_k8s_act_opts o;
-    ag_k8s_act_stats st;
-    ag_errinfo ei = {{0}};
-    pols ps = {.n = 0};
-    server s;
-    seen sn;
-    ag_k8s *k;
+    act_case c;
     long n;
 
-    server_start(&s, "oom.jsonl", NULL);
-    k = client(&s);
-    pol(&ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
-    pol(&ps, "StatefulSet", "cache", AG_ACT_RECREATE, 0.34);
+    case_start(&c, "oom.jsonl", NULL);
+    pol(&c.ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
+    pol(&c.ps, "StatefulSet", "cache", AG_ACT_RECREATE, 0.34);
     for (n = 1; n < 400; n++) {
         ag_err rc;
-        opts(&o, &sn);
-        o.dry_run = 1;
+        opts(&c.o, &c.sn);
+        c.o.dry_run = 1;
         ag__alloc_fail_after(n);
-        rc = ag_k8s_actuate(k, v, ps.p, ps.n, &o, &st, &ei);
+        rc = act(&c);
         ag__alloc_fail_after(0);
-        if (rc == AG_OK && st.errors == 0)
+        if (rc == AG_OK && c.st.errors == 0)
             break;
         if (rc != AG_ENOMEM && rc != AG_ETOOBIG)
-            fail_msg("allocation %ld failing: %s (%s)", n, ag_strerror(rc), ei.msg);
+            fail_msg("allocation %ld failing: %s (%s)", n, ag_strerror(rc), c.ei.msg);
     }
     assert_true(n < 400);
-    assert_int_equal(st.pods_resized, 1);
-    assert_int_equal(st.templates_patched, 1);
-    ag_k8s_free(k);
-    server_stop(&s);
-    ag_view_free(v);
+    assert_int_equal(c.st.pods_resized, 1);
+    assert_int_equal(c.st.templates_patched, 1);
+    ag_k8s_free(c.k);
+    fake_server_stop(&c.s);
+    case_free(&c); /* no log was read */
 }
 
 static void test_reason_names(void **state)
@@ -1131,43 +932,34 @@ static void test_reason_names(void **state)
 
 static int setup(void **state)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ag-actuate-test-XXXXXX");
     if (ag_time_parse("2024-05-03T12:00:00Z", &now_ms) != AG_OK)
         return -1;
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return fake_server_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/ag-actuate-test-XXXXXX");
 }
 
 static int teardown(void **state)
 {
-    char cmd[300];
-    if (getenv("AG_K8S_KEEP")) {
-        fprintf(stderr, "kept %s\n", tmpdir);
-        return 0;
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fake_server_rmdir(tmpdir); /* AG_K8S_KEEP keeps the request logs for a look */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_off_by_default, stop_all),
-        cmocka_unit_test_teardown(test_recreate, stop_all),
-        cmocka_unit_test_teardown(test_label_selector_query, stop_all),
-        cmocka_unit_test_teardown(test_gates, stop_all),
-        cmocka_unit_test_teardown(test_initial, stop_all),
-        cmocka_unit_test_teardown(test_in_place, stop_all),
-        cmocka_unit_test_teardown(test_in_place_memory_held, stop_all),
-        cmocka_unit_test_teardown(test_resize_unsupported, stop_all),
-        cmocka_unit_test_teardown(test_dry_run, stop_all),
-        cmocka_unit_test_teardown(test_never_touched, stop_all),
-        cmocka_unit_test_teardown(test_errors, stop_all),
-        cmocka_unit_test_teardown(test_oom, stop_all),
-        cmocka_unit_test_teardown(test_reason_names, stop_all),
+        cmocka_unit_test_teardown(test_off_by_default, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_recreate, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_label_selector_query, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_gates, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_initial, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_in_place, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_in_place_memory_held, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_resize_unsupported, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_dry_run, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_never_touched, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_errors, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_oom, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_reason_names, fake_server_stop_all),
     };
 
-    if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0)
-        AG_SKIP_ALL("python3 is absent: the test API server cannot run");
-    signal(SIGPIPE, SIG_IGN);
+    fake_server_require_python();
     return cmocka_run_group_tests(tests, setup, teardown);
 }

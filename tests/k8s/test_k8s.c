@@ -11,13 +11,8 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include "ag_test.h"
 #include "augur/k8s.h"
+#include "fake_server.h"
 #include "util/alloc.h"
 
 #define TOKEN "test-token-abc"
@@ -41,77 +36,9 @@ static const char *tmp_path(char *buf, size_t len, const char *name)
     return buf;
 }
 
-typedef struct server {
-    pid_t pid;
-    int port;
-    char log[512];
-} server;
-
-/* Starts fake_apiserver.py with extra arguments (NULL-terminated). */
-static void server_start(server *s, const char *logname, const char *const *extra)
+static void server_start(fake_server *s, const char *logname, const char *const *extra)
 {
-    char script[512], data[512], portline[32];
-    const char *argv[32];
-    int fds[2], n = 0;
-    FILE *f;
-
-    ag_test_path(script, sizeof script, "tests/k8s/fake_apiserver.py");
-    ag_test_path(data, sizeof data, "tests/k8s/data");
-    tmp_path(s->log, sizeof s->log, logname);
-    argv[n++] = "python3";
-    argv[n++] = script;
-    argv[n++] = "--data";
-    argv[n++] = data;
-    argv[n++] = "--log";
-    argv[n++] = s->log;
-    argv[n++] = "--token";
-    argv[n++] = TOKEN;
-    for (; extra && *extra; extra++)
-        argv[n++] = *extra;
-    argv[n] = NULL;
-    assert_int_equal(pipe(fds), 0);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execvp("python3", (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    f = fdopen(fds[0], "r");
-    assert_non_null(f);
-    if (!fgets(portline, sizeof portline, f))
-        fail_msg("fake_apiserver.py did not start");
-    fclose(f);
-    s->port = atoi(portline);
-    assert_true(s->port > 0);
-}
-
-static void server_stop(server *s)
-{
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        waitpid(s->pid, NULL, 0);
-        s->pid = 0;
-    }
-}
-
-static ag_k8s *client(const server *s, const char *token)
-{
-    char url[64];
-    ag_k8s_config c;
-    ag_k8s *k = NULL;
-    ag_errinfo ei = {{0}};
-
-    memset(&c, 0, sizeof c);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", s->port);
-    c.server = url;
-    c.token = (char *)token;
-    c.timeout_ms = 10000;
-    assert_int_equal(ag_k8s_new(&c, &k, &ei), AG_OK);
-    return k;
+    fake_server_start(s, tmpdir, logname, TOKEN, NULL, extra);
 }
 
 /* ---- kubeconfig --------------------------------------------------------- */
@@ -400,19 +327,17 @@ static int has_container(json_t *crs, const char *container)
 static void test_vpa_sync(void **state)
 {
     static const char *const extra[] = {"--page-size", "2", "--conflict", "shop/web-vpa", NULL};
-    char cmd[2048], script[512], crd[512];
     ag_serve *sv = ag_serve_new();
     const ag_view *v;
     ag_k8s_vpa_stats st;
     ag_errinfo ei = {{0}};
     json_t *obj = NULL, *crs, *cond;
-    server s;
+    fake_server s;
     ag_k8s *k;
-    int rc;
 
     assert_non_null(sv);
     server_start(&s, "vpa-requests.jsonl", extra);
-    k = client(&s, TOKEN);
+    k = fake_server_client(&s, TOKEN);
     ag_serve_publish(sv, make_view());
     v = ag_serve_acquire(sv);
     assert_non_null(v);
@@ -485,20 +410,17 @@ static void test_vpa_sync(void **state)
 
     ag_serve_release(sv, v);
     ag_k8s_free(k);
-    server_stop(&s);
+    fake_server_stop(&s);
     ag_serve_free(sv);
 
-    ag_test_path(script, sizeof script, "tests/k8s/check_log.py");
-    ag_test_path(crd, sizeof crd, "../shared/reference/kubernetes/vpa-v1-crd-gen.yaml");
-    snprintf(cmd, sizeof cmd, "python3 '%s' '%s' '%s' '%s'", script, s.log, TOKEN, crd);
-    rc = system(cmd);
-    assert_int_equal(rc, 0);
+    fake_server_check_log(&s, NULL, TOKEN, "../shared/reference/kubernetes/vpa-v1-crd-gen.yaml",
+                          NULL);
 }
 
 static void test_vpa_unauthorized(void **state)
 {
     /* A wrong token: the list fails with the API's 401 Status. */
-    server s;
+    fake_server s;
     ag_k8s *k;
     ag_k8s_vpa_stats st;
     ag_errinfo ei = {{0}};
@@ -506,12 +428,12 @@ static void test_vpa_unauthorized(void **state)
 
     memset(&v, 0, sizeof v);
     server_start(&s, "vpa-401.jsonl", NULL);
-    k = client(&s, "wrong-token");
+    k = fake_server_client(&s, "wrong-token");
     assert_int_equal(ag_k8s_vpa_sync(k, &v, "augur", &st, &ei), AG_EHTTP);
     assert_non_null(strstr(ei.msg, "HTTP 401"));
     assert_non_null(strstr(ei.msg, "Unauthorized"));
     ag_k8s_free(k);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 /* ---- list, watch, owners, errors ---------------------------------------- */
@@ -537,7 +459,7 @@ static int on_event(void *ud, const char *type, json_t *obj)
 
 static void test_list_watch(void **state)
 {
-    server s;
+    fake_server s;
     ag_k8s *k;
     json_t *items = NULL;
     char rv[64];
@@ -545,7 +467,7 @@ static void test_list_watch(void **state)
     ag_errinfo ei = {{0}};
 
     server_start(&s, "watch-requests.jsonl", NULL);
-    k = client(&s, TOKEN);
+    k = fake_server_client(&s, TOKEN);
     assert_int_equal(ag_k8s_list(k, "/api/v1/namespaces/default/pods", &items, rv, sizeof rv, &ei),
                      AG_OK);
     assert_int_equal(json_array_size(items), 4);
@@ -590,7 +512,7 @@ static void test_list_watch(void **state)
     assert_int_equal(w.n, 0);
     assert_string_equal(ag_strerror(AG_EGONE), "resource version gone (410): list again");
     ag_k8s_free(k);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 static void test_owners_and_errors(void **state)
@@ -599,7 +521,7 @@ static void test_owners_and_errors(void **state)
                                            {"CronJob", "report"},
                                            {"Pod", "standalone"},
                                            {"ReplicaSet", "orphan-7c6d5"}};
-    server s;
+    fake_server s;
     ag_k8s *k;
     ag_k8s_config c;
     json_t *items = NULL, *obj = NULL;
@@ -608,7 +530,7 @@ static void test_owners_and_errors(void **state)
     ag_errinfo ei = {{0}};
 
     server_start(&s, "owner-requests.jsonl", NULL);
-    k = client(&s, TOKEN);
+    k = fake_server_client(&s, TOKEN);
     assert_int_equal(ag_k8s_list(k, "/api/v1/namespaces/default/pods", &items, rv, sizeof rv, &ei),
                      AG_OK);
     for (size_t i = 0; i < 4; i++) {
@@ -633,16 +555,13 @@ static void test_owners_and_errors(void **state)
     ag_k8s_free(k);
 
     /* A body past the cap. */
-    memset(&c, 0, sizeof c);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
-    c.server = url;
-    c.token = TOKEN;
+    fake_server_config(&s, &c, url, sizeof url, TOKEN);
     c.max_body = 100;
     assert_int_equal(ag_k8s_new(&c, &k, &ei), AG_OK);
     assert_int_equal(ag_k8s_get(k, "/api/v1/namespaces/default/pods", &obj, &ei), AG_ETOOBIG);
     assert_null(obj);
     ag_k8s_free(k);
-    server_stop(&s);
+    fake_server_stop(&s);
 
     /* Nothing listens any more. */
     c.max_body = 0;
@@ -677,33 +596,29 @@ static void test_status_no_policy(void **state)
 
 static int setup(void **state)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ag-k8s-test-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return fake_server_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/ag-k8s-test-XXXXXX");
 }
 
 static int teardown(void **state)
 {
-    char cmd[300];
-    if (getenv("AG_K8S_KEEP")) { /* keep the request logs for a look */
-        fprintf(stderr, "kept %s\n", tmpdir);
-        return 0;
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fake_server_rmdir(tmpdir); /* AG_K8S_KEEP keeps the request logs for a look */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kubeconfig_token),  cmocka_unit_test(test_kubeconfig_cert_data),
-        cmocka_unit_test(test_kubeconfig_errors), cmocka_unit_test(test_kubeconfig_oom),
-        cmocka_unit_test(test_incluster),         cmocka_unit_test(test_vpa_sync),
-        cmocka_unit_test(test_vpa_unauthorized),  cmocka_unit_test(test_list_watch),
-        cmocka_unit_test(test_owners_and_errors), cmocka_unit_test(test_status_no_policy),
+        cmocka_unit_test(test_kubeconfig_token),
+        cmocka_unit_test(test_kubeconfig_cert_data),
+        cmocka_unit_test(test_kubeconfig_errors),
+        cmocka_unit_test(test_kubeconfig_oom),
+        cmocka_unit_test(test_incluster),
+        cmocka_unit_test_teardown(test_vpa_sync, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_vpa_unauthorized, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_list_watch, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_owners_and_errors, fake_server_stop_all),
+        cmocka_unit_test(test_status_no_policy),
     };
 
-    if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0)
-        AG_SKIP_ALL("python3 is absent: the test API server cannot run");
-    signal(SIGPIPE, SIG_IGN);
+    fake_server_require_python();
     return cmocka_run_group_tests(tests, setup, teardown);
 }

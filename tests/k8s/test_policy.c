@@ -11,14 +11,9 @@
  * CRD's openAPIV3Schema). Skips (77) when python3 is absent.
  */
 #include <math.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include "ag_test.h"
 #include "augur/k8s.h"
 #include "augur/online.h"
+#include "fake_server.h"
 #include "util/alloc.h"
 
 #define TOKEN "policy-token-7f3"
@@ -26,94 +21,12 @@
 #define API "/apis/augur.dev/v1alpha1/namespaces/"
 
 static char tmpdir[256];
-static pid_t live_pid; /* the server running, killed even when a test fails */
 
 /* ---- helpers ------------------------------------------------------------ */
 
-typedef struct server {
-    pid_t pid;
-    int port;
-    char log[512];
-} server;
-
-/* Starts fake_apiserver.py with extra arguments (NULL-terminated). */
-static void server_start(server *s, const char *logname, const char *const *extra)
+static void server_start(fake_server *s, const char *logname, const char *const *extra)
 {
-    char script[512], data[512], portline[32];
-    const char *argv[32];
-    int fds[2], n = 0;
-    FILE *f;
-
-    ag_test_path(script, sizeof script, "tests/k8s/fake_apiserver.py");
-    ag_test_path(data, sizeof data, "tests/k8s/data");
-    snprintf(s->log, sizeof s->log, "%s/%s", tmpdir, logname);
-    argv[n++] = "python3";
-    argv[n++] = script;
-    argv[n++] = "--data";
-    argv[n++] = data;
-    argv[n++] = "--log";
-    argv[n++] = s->log;
-    argv[n++] = "--token";
-    argv[n++] = TOKEN;
-    for (; extra && *extra; extra++)
-        argv[n++] = *extra;
-    argv[n] = NULL;
-    assert_int_equal(pipe(fds), 0);
-    s->pid = fork();
-    assert_true(s->pid >= 0);
-    if (s->pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execvp("python3", (char *const *)argv);
-        _exit(127);
-    }
-    live_pid = s->pid;
-    close(fds[1]);
-    f = fdopen(fds[0], "r");
-    assert_non_null(f);
-    if (!fgets(portline, sizeof portline, f))
-        fail_msg("fake_apiserver.py did not start");
-    fclose(f);
-    s->port = atoi(portline);
-    assert_true(s->port > 0);
-}
-
-static void server_stop(server *s)
-{
-    if (s->pid > 0) {
-        kill(s->pid, SIGTERM);
-        waitpid(s->pid, NULL, 0);
-        s->pid = 0;
-        live_pid = 0;
-    }
-}
-
-/* Stops the server a failed test left running. */
-static int stop_live(void **state)
-{
-    if (live_pid > 0) {
-        kill(live_pid, SIGTERM);
-        waitpid(live_pid, NULL, 0);
-        live_pid = 0;
-    }
-    return 0;
-}
-
-static ag_k8s *client(const server *s)
-{
-    char url[64];
-    ag_k8s_config c;
-    ag_k8s *k = NULL;
-    ag_errinfo ei = {{0}};
-
-    memset(&c, 0, sizeof c);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", s->port);
-    c.server = url;
-    c.token = TOKEN;
-    c.timeout_ms = 10000;
-    assert_int_equal(ag_k8s_new(&c, &k, &ei), AG_OK);
-    return k;
+    fake_server_start(s, tmpdir, logname, TOKEN, NULL, extra);
 }
 
 static json_t *load(const char *text)
@@ -691,7 +604,7 @@ static const char *rq(const json_t *e, const char *field, const char *res)
 static void test_resolve_and_status(void **state)
 {
     static const char *const extra[] = {"--page-size", "2", "--conflict", "shop/web", NULL};
-    char cmd[2048], script[512], crd[512], rpt[64];
+    char rpt[64];
     ag_k8s_policies *pols = NULL;
     ag_wpolicy *wp = NULL;
     size_t n = 0;
@@ -700,11 +613,11 @@ static void test_resolve_and_status(void **state)
     ag_errinfo ei = {{0}};
     ag_view *v;
     json_t *obj, *recs, *e;
-    server s;
+    fake_server s;
     ag_k8s *k;
 
     server_start(&s, "policy-requests.jsonl", extra);
-    k = client(&s);
+    k = fake_server_client(&s, TOKEN);
 
     assert_int_equal(ag_k8s_policies_resolve(k, &pols, &wp, &n, &st, &ei), AG_OK);
     check_resolved(wp, n, &st);
@@ -857,13 +770,10 @@ static void test_resolve_and_status(void **state)
     ag_k8s_policies_free(pols);
     free(wp);
     ag_k8s_free(k);
-    server_stop(&s);
+    fake_server_stop(&s);
 
-    ag_test_path(script, sizeof script, "tests/k8s/check_log.py");
-    ag_test_path(crd, sizeof crd, "deploy/crds/augur.dev_augurpolicies.yaml");
-    snprintf(cmd, sizeof cmd, "python3 '%s' --augurpolicy '%s' '%s' '%s' 2", script, s.log, TOKEN,
-             crd);
-    assert_int_equal(system(cmd), 0);
+    fake_server_check_log(&s, "--augurpolicy", TOKEN, "deploy/crds/augur.dev_augurpolicies.yaml",
+                          "2");
 }
 
 /* Without the CRD (404) the resolve fails clearly; nothing is returned. */
@@ -876,11 +786,11 @@ static void test_resolve_no_crd(void **state)
     ag_k8s_policy_stats st;
     ag_k8s_policy_status_stats ss;
     ag_errinfo ei = {{0}};
-    server s;
+    fake_server s;
     ag_k8s *k;
 
     server_start(&s, "policy-404.jsonl", extra);
-    k = client(&s);
+    k = fake_server_client(&s, TOKEN);
     assert_int_equal(ag_k8s_policies_resolve(k, &pols, &wp, &n, &st, &ei), AG_EHTTP);
     assert_null(pols);
     assert_null(wp);
@@ -892,7 +802,7 @@ static void test_resolve_no_crd(void **state)
     assert_int_equal(ag_k8s_policy_status_sync(k, NULL, NULL, &ss, &ei), AG_OK);
     assert_int_equal(ss.seen, 0);
     ag_k8s_free(k);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 /* Every allocation of a resolve failing in turn: AG_ENOMEM, nothing
@@ -903,12 +813,12 @@ static void test_resolve_oom(void **state)
     ag_wpolicy *wp = NULL;
     size_t n = 0;
     ag_errinfo ei = {{0}};
-    server s;
+    fake_server s;
     ag_k8s *k;
     long i;
 
     server_start(&s, "policy-oom.jsonl", NULL);
-    k = client(&s);
+    k = fake_server_client(&s, TOKEN);
     for (i = 1; i < 2000; i++) {
         ag_err rc;
         ag__alloc_fail_after(i);
@@ -930,25 +840,17 @@ static void test_resolve_oom(void **state)
     ag_k8s_policies_free(pols);
     free(wp);
     ag_k8s_free(k);
-    server_stop(&s);
+    fake_server_stop(&s);
 }
 
 static int setup(void **state)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ag-policy-test-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return fake_server_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/ag-policy-test-XXXXXX");
 }
 
 static int teardown(void **state)
 {
-    char cmd[300];
-
-    if (getenv("AG_K8S_KEEP")) { /* keep the request logs for a look */
-        fprintf(stderr, "kept %s\n", tmpdir);
-        return 0;
-    }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fake_server_rmdir(tmpdir); /* AG_K8S_KEEP keeps the request logs for a look */
 }
 
 int main(void)
@@ -960,13 +862,11 @@ int main(void)
         cmocka_unit_test(test_parse_oom),
         cmocka_unit_test(test_selector_table),
         cmocka_unit_test(test_wpolicy_find),
-        cmocka_unit_test_teardown(test_resolve_and_status, stop_live),
-        cmocka_unit_test_teardown(test_resolve_no_crd, stop_live),
-        cmocka_unit_test_teardown(test_resolve_oom, stop_live),
+        cmocka_unit_test_teardown(test_resolve_and_status, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_resolve_no_crd, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_resolve_oom, fake_server_stop_all),
     };
 
-    if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0)
-        AG_SKIP_ALL("python3 is absent: the test API server cannot run");
-    signal(SIGPIPE, SIG_IGN);
+    fake_server_require_python();
     return cmocka_run_group_tests(tests, setup, teardown);
 }
