@@ -290,7 +290,8 @@ static void kube_close(kube *kb)
 
 /* Reads the AugurPolicy objects and hands their selections to the
  * daemon for the next step. Without the CRD or the RBAC the daemon goes
- * on without policies (logged once). */
+ * on without policies (logged once); a failed read keeps the last good
+ * selections. */
 static void kube_policies(kube *kb, ag_daemon *d, logger *lg)
 {
     ag_k8s_policies *pols = NULL;
@@ -309,7 +310,9 @@ static void kube_policies(kube *kb, ag_daemon *d, logger *lg)
         snprintf(kv, sizeof kv, "msg=\"no AugurPolicies\" error=\"%s\"", e);
         log_line(lg, strcmp(e, kb->pol_error) ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
         snprintf(kb->pol_error, sizeof kb->pol_error, "%s", e);
-        n = 0; /* the daemon goes back to its own recommender */
+        /* the last good selections stay: an API hiccup must not switch
+         * every selected workload's recommender back and forth */
+        return;
     } else {
         kb->pol_error[0] = '\0';
         snprintf(kv, sizeof kv,

@@ -58,6 +58,7 @@ struct ag_daemon {
     size_t npol;
     uint64_t runs;
     uint64_t step_samples; /* samples fetched by the current step */
+    int restored;          /* the store was replayed (the first step does it) */
 };
 
 void ag_daemon_opts_default(ag_daemon_opts *o)
@@ -175,9 +176,9 @@ double ag_daemon_pod_memory(ag_daemon *d, const char *ns, const char *pod, const
 
 /* ---- feeding the tracks --------------------------------------------- */
 
-/* Feeds a fetched (or loaded) dataset to the tracks. only: feed just this
- * track (a replay after a policy change), NULL = all. */
-static ag_err ingest(ag_daemon *d, ag_dataset *add, const ag__track *only)
+/* Feeds a fetched (or loaded) dataset to the tracks. replaying: feed only
+ * the tracks marked for a replay after a policy change (none created). */
+static ag_err ingest(ag_daemon *d, ag_dataset *add, int replaying)
 {
     ag_wcontainer *wc = NULL;
     size_t n = 0;
@@ -189,9 +190,12 @@ static ag_err ingest(ag_daemon *d, ag_dataset *add, const ag__track *only)
         ag_online_params p;
         ag__tsig sig;
         ag__track *t;
-        if (only && (strcmp(only->ns, wc[i].ns) || strcmp(only->kind, wc[i].kind) ||
-                     strcmp(only->name, wc[i].name) || strcmp(only->container, wc[i].container)))
+        if (replaying) {
+            t = ag__tracks_find(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container);
+            if (t && t->replaying)
+                rc = ag__track_feed(d->tracks, t, &wc[i]);
             continue;
+        }
         params_for(d, policy_of(d, wc[i].ns, wc[i].kind, wc[i].name), &p, &sig);
         t = ag__tracks_get(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container, &p,
                            &sig);
@@ -202,8 +206,8 @@ static ag_err ingest(ag_daemon *d, ag_dataset *add, const ag__track *only)
 }
 
 /* Replays the store's [from, to] into the tracks, a slice at a time. */
-static ag_err replay(ag_daemon *d, int64_t from, int64_t to, const char *ns,
-                     const ag__track *only, ag_errinfo *ei)
+static ag_err replay(ag_daemon *d, int64_t from, int64_t to, const char *ns, int replaying,
+                     ag_errinfo *ei)
 {
     ag_err rc = AG_OK;
 
@@ -214,7 +218,7 @@ static ag_err replay(ag_daemon *d, int64_t from, int64_t to, const char *ns,
             return AG_ENOMEM;
         rc = ag_store_load(d->st, ds, a, b, ns, ei);
         if (rc == AG_OK && ag_dataset_count(ds))
-            rc = ingest(d, ds, only);
+            rc = ingest(d, ds, replaying);
         ag_dataset_free(ds);
     }
     return rc;
@@ -224,7 +228,7 @@ ag_err ag_daemon_new(const ag_daemon_opts *o, ag_serve *slot, ag_daemon **out, a
 {
     ag_daemon *d;
     ag_err rc = AG_OK;
-    int64_t lo, hi, now = ag_now_ms();
+    int64_t now = ag_now_ms();
 
     *out = NULL;
     if (!o->prom.url || !*o->prom.url) {
@@ -256,15 +260,6 @@ ag_err ag_daemon_new(const ag_daemon_opts *o, ag_serve *slot, ag_daemon **out, a
         rc = ag_store_open(o->db_path, &d->st, ei);
         if (rc == AG_OK) /* a minute of samples at a time: 8 MiB of pages do */
             rc = ag_store_set_cache(d->st, 8192, ei);
-        /* restart: the tracks start from what the store committed */
-        if (rc == AG_OK && ag_store_time_range(d->st, &lo, &hi, NULL) == AG_OK) {
-            rc = replay(d, now - history(d), now, o->prom.ns, NULL, ei);
-#ifdef __GLIBC__
-            malloc_trim(0);
-#endif
-            if (rc == AG_OK)
-                d->fetched_to = hi;
-        }
         if (rc != AG_OK) {
             ag_daemon_free(d);
             return rc;
@@ -281,6 +276,29 @@ static void fail(ag_daemon *d, const char *what, ag_err rc, const ag_errinfo *ei
     d->h.loop_failures++;
     ag_serve_set_health(d->slot, &d->h);
     logf_(d, AG_LOG_ERROR, "msg=\"%s failed\" error=\"%s\"", what, ag_errinfo_str(ei, rc));
+}
+
+/* A restart: the tracks start from what the store committed, replayed
+ * at the first step (so the AugurPolicy selections, set after
+ * ag_daemon_new(), choose each track's recommender once). */
+static ag_err restore(ag_daemon *d, int64_t now, ag_errinfo *ei)
+{
+    int64_t lo, hi;
+    ag_err rc = AG_OK;
+
+    d->restored = 1;
+    if (!d->st || ag_store_time_range(d->st, &lo, &hi, NULL) != AG_OK)
+        return AG_OK; /* no store, or an empty one */
+    rc = replay(d, now - history(d), now, d->o.prom.ns, 0, ei);
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    if (rc == AG_OK) {
+        d->fetched_to = hi;
+        logf_(d, AG_LOG_INFO, "msg=\"restored from the store\" workload_containers=%zu",
+              ag__tracks_count(d->tracks));
+    }
+    return rc;
 }
 
 /* Fetches [start, end] once: store, feed. ENODATA is passed up. */
@@ -302,7 +320,7 @@ static ag_err fetch_slice(ag_daemon *d, int64_t start, int64_t end, ag_errinfo *
     if (rc == AG_OK && step > 0 && d->step_ms != step)
         d->step_ms = step;
     if (rc == AG_OK)
-        rc = ingest(d, add, NULL);
+        rc = ingest(d, add, 0);
     if (rc == AG_OK)
         d->step_samples += st.samples;
     ag_dataset_free(add);
@@ -349,29 +367,42 @@ static ag_err fetch(ag_daemon *d, int64_t now, ag_errinfo *ei)
     return AG_OK;
 }
 
-/* Tracks whose AugurPolicy changed get the new recommender, replayed
- * from the store when there is one (else it learns from now on). */
+/* Tracks whose AugurPolicy changed get the new recommender, all replayed
+ * together from the store when there is one (one pass over the history,
+ * however many changed; without a store they learn from now on). */
 static ag_err apply_policies(ag_daemon *d, ag__track **t, size_t n, int64_t now, ag_errinfo *ei)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t changed = 0;
+    const char *ns = NULL;
+    ag_err rc = AG_OK;
+
+    for (size_t i = 0; i < n && rc == AG_OK; i++) {
         ag_online_params p;
         ag__tsig sig;
-        ag_err rc;
         params_for(d, policy_of(d, t[i]->ns, t[i]->kind, t[i]->name), &p, &sig);
         if (same_sig(&sig, &t[i]->sig))
             continue;
         rc = ag__track_reset(t[i], &p, &sig);
-        if (rc == AG_OK && d->st)
-            rc = replay(d, now - history(d), now, t[i]->ns, t[i], ei);
         if (rc != AG_OK)
-            return rc;
+            break;
+        t[i]->replaying = 1;
+        /* one namespace: the replay reads only it */
+        ns = !changed ? t[i]->ns : ns && !strcmp(ns, t[i]->ns) ? ns : NULL;
+        changed++;
         logf_(d, AG_LOG_INFO,
               "msg=\"recommender changed\" namespace=%s workload=%s/%s container=%s "
-              "recommender=%s replayed=%s",
-              t[i]->ns, t[i]->kind, t[i]->name, t[i]->container, ag_online_kind_name(sig.kind),
-              d->st ? "store" : "none");
+              "recommender=%s",
+              t[i]->ns, t[i]->kind, t[i]->name, t[i]->container, ag_online_kind_name(sig.kind));
     }
-    return AG_OK;
+    if (rc == AG_OK && changed && d->st) {
+        int64_t t0 = ag_now_ms();
+        rc = replay(d, now - history(d), now, ns ? ns : d->o.prom.ns, 1, ei);
+        logf_(d, AG_LOG_INFO, "msg=\"replayed the store\" containers=%zu seconds=%.3f", changed,
+              (double)(ag_now_ms() - t0) / 1000.0);
+    }
+    for (size_t i = 0; i < n; i++)
+        t[i]->replaying = 0;
+    return rc;
 }
 
 static void copy_name(char *dst, size_t len, const char *s)
@@ -647,6 +678,13 @@ ag_err ag_daemon_step(ag_daemon *d, int64_t now, volatile const int *cancel, ag_
     d->h.last_attempt_ms = now;
     d->h.loops++;
     d->step_samples = 0;
+    rc = d->restored ? AG_OK : restore(d, now, ei);
+    if (rc != AG_OK) {
+        d->restored = 0; /* tried again at the next step */
+        fail(d, "restore", rc, ei);
+        record(d, t0, 0, 0, 0, d->h.last_error);
+        return rc;
+    }
     rc = fetch(d, now, ei);
     if (rc != AG_OK) {
         fail(d, "fetch", rc, ei);

@@ -55,6 +55,7 @@ typedef struct ag__track {
     int64_t first_ms, last_ms; /* first and newest sample fed */
     double prev_target[AG_NRES];
     int64_t changed_ms; /* when a target last changed */
+    int replaying;      /* reset by a policy change: the store's replay feeds it */
 } ag__track;
 
 /* The tracks of a daemon, by (ns, kind, name, container). */
@@ -69,6 +70,10 @@ void ag__tracks_free(ag__tracks *ts);
  * and sig) when absent. NULL when out of memory. Borrowed from ts. */
 ag__track *ag__tracks_get(ag__tracks *ts, const char *ns, const char *kind, const char *name,
                           const char *container, const ag_online_params *p, const ag__tsig *sig);
+
+/* The track of a workload-container, or NULL when there is none. */
+ag__track *ag__tracks_find(ag__tracks *ts, const char *ns, const char *kind, const char *name,
+                           const char *container);
 
 /* Drops the track's recommender and makes a new one with p and sig (a
  * policy changed: the caller replays what history it has). The pods'

@@ -179,15 +179,24 @@ static ag__track *track_new(const ag__tracks *ts, const char *ns, const char *ki
     return t;
 }
 
-ag__track *ag__tracks_get(ag__tracks *ts, const char *ns, const char *kind, const char *name,
-                          const char *container, const ag_online_params *p, const ag__tsig *sig)
+ag__track *ag__tracks_find(ag__tracks *ts, const char *ns, const char *kind, const char *name,
+                           const char *container)
 {
     size_t i = (size_t)hash4(ns, kind, name, container) & (ts->cap - 1);
-    ag__track *t;
 
     for (; ts->slot[i]; i = (i + 1) & (ts->cap - 1))
         if (same(ts->slot[i], ns, kind, name, container))
             return ts->slot[i];
+    return NULL;
+}
+
+ag__track *ag__tracks_get(ag__tracks *ts, const char *ns, const char *kind, const char *name,
+                          const char *container, const ag_online_params *p, const ag__tsig *sig)
+{
+    ag__track *t = ag__tracks_find(ts, ns, kind, name, container);
+
+    if (t)
+        return t;
     if (2 * (ts->n + 1) > ts->cap && grow_table(ts) != AG_OK)
         return NULL;
     t = track_new(ts, ns, kind, name, container);

@@ -145,6 +145,14 @@ check 'wait_ready 120' "augur serve --kubernetes became ready: $(tail -5 "$T/aug
 for _ in $(seq 100); do grep -q '/pods/frontend-[a-z0-9-]*/resize' "$T/kube.log" && grep -q 'augurpolicies/frontend/status' "$T/kube.log" && break; sleep 0.2; done
 sleep 5 # a few more steps: the share must hold across them
 curl -sf "$A/api/v1/workloads" > "$T/wl.json"
+# the policy's risk budget changes (kubectl patch --type merge): the
+# frontend's recommender is replaced and replayed from the store
+curl -sf -X PATCH -H "Authorization: Bearer $KTOKEN" -H 'Content-Type: application/merge-patch+json' \
+  --data '{"spec": {"riskBudget": {"cpu": 0.3}}}' \
+  "http://127.0.0.1:$(cat "$T/kube.port")/apis/augur.dev/v1alpha1/namespaces/shop/augurpolicies/frontend" >/dev/null
+for _ in $(seq 100); do grep -q 'msg="replayed the store" containers=1 ' "$T/augur-k8s.log" && break; sleep 0.2; done
+sleep 3
+curl -sf "$A/api/v1/workloads" > "$T/wl2.json"
 stop_augur
 check 'python3 - "$T/wl.json" <<PY
 import json, sys
@@ -154,6 +162,11 @@ assert f["algorithm"] == "augur" and f["policy"] == "cost-saving", f
 assert "augur cost-saving" in f["reason"] and "cpu 0.2 memory 0.02" in f["reason"], f["reason"]
 assert w[("shop", "cart")]["algorithm"] == "vpa" and "policy" not in w[("shop", "cart")]
 PY' "the AugurPolicy's workload gets augur's recommender with its policy: $(head -c 400 "$T/wl.json")"
+check 'grep -q "msg=\"recommender changed\" namespace=shop workload=Deployment/frontend container=app recommender=augur" "$T/augur-k8s.log" && grep -q "msg=\"replayed the store\" containers=1 " "$T/augur-k8s.log" && python3 - "$T/wl2.json" <<PY
+import json, sys
+f = [x for x in json.load(open(sys.argv[1])) if x["name"] == "frontend"][0]
+assert "cpu 0.3 memory 0.02" in f["reason"] and f["cpu"]["status"] == "ok" and f["memory"]["status"] == "ok", f
+PY' "a changed policy: the recommender replaced and replayed from the store: $(grep -E 'recommender changed|replayed' "$T/augur-k8s.log" | head -3)"
 check 'python3 - "$T/kube.log" "$KTOKEN" <<PY
 import json, re, sys
 log = [json.loads(l) for l in open(sys.argv[1])]

@@ -38,6 +38,8 @@ AugurPolicy routes (lib/k8s/policy.c; see "AugurPolicy" below):
   GET  /api/v1/namespaces                       cluster_namespaces.json
   GET  /apis/apps/v1/{deployments,statefulsets,daemonsets},
        /apis/batch/v1/{jobs,cronjobs}           cluster_<plural>.json
+  PATCH .../augurpolicies/N  application/merge-patch+json of spec (as
+       `kubectl patch --type merge`): applied, generation bumped
 Actuator routes (lib/k8s/actuate.c; see "the actuator" below), over the
 objects of actuate_objects.json (namespaces other than default):
   GET   /apis/{apps,batch}/v1/namespaces/NS/PLURAL/N   deployments,
@@ -330,6 +332,22 @@ def augur_route(h, method, path, parts, q, body):
         h.send_json(404, status(404, "NotFound", 'augurpolicies.augur.dev "%s" not found' % name))
         return True
     if method == "GET" and len(parts) == 7:
+        h.send_json(200, o)
+        return True
+    if method == "PATCH" and len(parts) == 7:
+        # `kubectl patch --type merge` of the object: spec and metadata
+        # change, status does not (it has its own subresource); a spec
+        # change bumps metadata.generation
+        if h.headers.get("Content-Type") != "application/merge-patch+json":
+            h.send_json(415, status(415, "UnsupportedMediaType",
+                                    "the body of the request was in an unknown format"))
+            return True
+        patch = json.loads(body)
+        patch.pop("status", None)
+        if "spec" in patch:
+            o["spec"] = merge_patch(o.get("spec"), patch["spec"])
+            o["metadata"]["generation"] = int(o["metadata"].get("generation", 1)) + 1
+        ap.bump(o)
         h.send_json(200, o)
         return True
     if method != "PATCH" or len(parts) != 8 or parts[7] != "status":
