@@ -163,7 +163,10 @@ static ag_view *fx_view(double scale)
         snprintf(x->name, sizeof x->name, "%s", fx[i].name);
         snprintf(x->container, sizeof x->container, "%s", fx[i].container);
         x->pods = fx[i].pods;
-        x->algorithm = "vpa";
+        x->algorithm = i == 1 ? "augur" : "vpa"; /* db: under an AugurPolicy */
+        x->policy = i == 1 ? "stable" : NULL;
+        snprintf(x->reason, sizeof x->reason, "%s",
+                 i == 1 ? "augur stable: forecast of the coming hours" : "vpa: p90");
         x->rec.ooms = fx[i].ooms;
         x->rec.confidence_days = 8;
         for (int r = 0; r < 2; r++) {

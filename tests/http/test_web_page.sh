@@ -65,10 +65,10 @@ if ! dump "" "$tmp/plain.html"; then
 fi
 check "$tmp/plain.html" "len(rows) == 2" "two rows"
 check "$tmp/plain.html" \
-    "(lambda r: r['_ws'] == 'Deployment/api' and r['cpu_request'] == '1' and r['cpu_target'] == '251m' and r['cpu_savings'] == '+749m' and r['mem_request'] == '1Gi' and r['mem_target'] == '300Mi' and r['pods'] == '3' and r['risk'] == 'low')(rows[0])" \
+    "(lambda r: r['_ws'] == 'Deployment/api' and r['cpu_request'] == '1' and r['cpu_target'] == '251m' and r['cpu_savings'] == '+749m' and r['mem_request'] == '1Gi' and r['mem_target'] == '300Mi' and r['pods'] == '3' and r['recommender'] == 'vpa' and r['risk'] == 'low')(rows[0])" \
     "the api row's numbers"
 check "$tmp/plain.html" \
-    "rows[1]['_ws'] == 'StatefulSet/db' and rows[1]['cpu_savings'] == '-250m' and rows[1]['risk'] == 'high (2 OOM)' and rows[1]['_c'] == 'side\"car\\\\\\nx'" \
+    "rows[1]['_ws'] == 'StatefulSet/db' and rows[1]['recommender'] == 'augur stable' and rows[1]['cpu_savings'] == '-250m' and rows[1]['risk'] == 'high (2 OOM)' and rows[1]['_c'] == 'side\"car\\\\\\nx'" \
     "the db row's numbers and its escaped name"
 grep -q 'applying every recommendation frees' "$tmp/plain.html" || { echo "FAIL: no summary" >&2; fail=1; }
 
