@@ -344,9 +344,10 @@ static void log_decision(void *ud, const ag_k8s_act_decision *x)
              x->ns, x->kind, x->name, ag_act_mode_name((ag_act_mode)x->mode),
              ag_k8s_actuate_reason_name(x->reason), x->action, x->pods, x->wanting, x->resized,
              x->deferred, x->dry_run, x->msg);
-    log_line(ud, x->reason == AG_ACTUATE_ERROR  ? AG_LOG_ERROR
-                 : x->reason == AG_ACTUATE_APPLIED ? AG_LOG_INFO
-                                                   : AG_LOG_DEBUG,
+    log_line(ud,
+             x->reason == AG_ACTUATE_ERROR     ? AG_LOG_ERROR
+             : x->reason == AG_ACTUATE_APPLIED ? AG_LOG_INFO
+                                               : AG_LOG_DEBUG,
              kv);
 }
 

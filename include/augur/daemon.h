@@ -50,8 +50,8 @@ typedef struct ag_daemon ag_daemon;
 
 /* A daemon publishing into slot (borrowed; must outlive it). Opens the
  * store; the first step replays what it committed (so a restart starts
- * from it, under the policies set by then). Caller owns *out; free with ag_daemon_free(). AG_EINVAL on
- * bad options, AG_ESTORE when the store cannot be opened (detail in ei). */
+ * from it, under the policies set by then). Caller owns *out; free with ag_daemon_free(). AG_EINVAL
+ * on bad options, AG_ESTORE when the store cannot be opened (detail in ei). */
 ag_err ag_daemon_new(const ag_daemon_opts *o, ag_serve *slot, ag_daemon **out, ag_errinfo *ei);
 void ag_daemon_free(ag_daemon *d);
 

@@ -33,9 +33,9 @@ typedef struct ag_view_rec {
     double request[AG_NRES], limit[AG_NRES]; /* current, NAN unknown */
     ag_rec rec;                              /* target/lower/upper/uncapped/limit, status */
     const char *algorithm;                   /* static string: "vpa", "krr", "augur" */
-    const char *policy;     /* static "stable" / "cost-saving" under an AugurPolicy, else NULL */
-    char reason[160];       /* why, in a few words ("vpa: p90 of the decaying histogram") */
-    int64_t changed_ms;     /* when the target last changed (first computed) */
+    const char *policy; /* static "stable" / "cost-saving" under an AugurPolicy, else NULL */
+    char reason[160];   /* why, in a few words ("vpa: p90 of the decaying histogram") */
+    int64_t changed_ms; /* when the target last changed (first computed) */
 } ag_view_rec;
 
 #define AG_VIEW_MAXQ 8
@@ -79,7 +79,7 @@ typedef struct ag_view {
     size_t nfcs;
     struct ag__fcs_shared *fcs_shared; /* internal: when set, fcs belong to it (shared by the
                                           views built between two refits) */
-    char *recs_json; /* `augur recommend -o json` of all recs (NUL-terminated) */
+    char *recs_json;                   /* `augur recommend -o json` of all recs (NUL-terminated) */
     size_t recs_json_len;
     ag_health health; /* as of computed_ms */
 } ag_view;
@@ -103,38 +103,38 @@ ag_err ag_act_mode_parse(const char *s, ag_act_mode *out);
 
 /* One workload selected by an AugurPolicy, with what the policy sets. */
 typedef struct ag_wpolicy {
-    char ns[AG_VIEW_NAME], kind[64], name[AG_VIEW_NAME]; /* the workload */
+    char ns[AG_VIEW_NAME], kind[64], name[AG_VIEW_NAME];     /* the workload */
     char policy_ns[AG_VIEW_NAME], policy_name[AG_VIEW_NAME]; /* the AugurPolicy */
-    int64_t generation;                    /* the AugurPolicy's metadata.generation */
-    int policy;                            /* ag_augur_policy (augur/online.h) */
-    double cpu_risk, mem_risk;             /* riskBudget; NAN = the policy's own */
-    double min_allowed[AG_NRES];           /* bounds.minAllowed; NAN = none */
-    double max_allowed[AG_NRES];           /* bounds.maxAllowed; NAN = none */
-    int64_t horizon_ms;                    /* spec.horizon; 0 = the daemon's */
-    int act;                               /* spec.act */
-    ag_act_mode mode;                      /* spec.updateMode */
-    double max_unavailable_share;          /* spec.maxUnavailableShare (0.25) */
+    int64_t generation;           /* the AugurPolicy's metadata.generation */
+    int policy;                   /* ag_augur_policy (augur/online.h) */
+    double cpu_risk, mem_risk;    /* riskBudget; NAN = the policy's own */
+    double min_allowed[AG_NRES];  /* bounds.minAllowed; NAN = none */
+    double max_allowed[AG_NRES];  /* bounds.maxAllowed; NAN = none */
+    int64_t horizon_ms;           /* spec.horizon; 0 = the daemon's */
+    int act;                      /* spec.act */
+    ag_act_mode mode;             /* spec.updateMode */
+    double max_unavailable_share; /* spec.maxUnavailableShare (0.25) */
 } ag_wpolicy;
 
 /* Sorts v[0..n) by (ns, kind, name), as ag_wpolicy_find() needs. */
 void ag_wpolicy_sort(ag_wpolicy *v, size_t n);
 /* The policy of a workload in v (sorted), or NULL when none selects it. */
-const ag_wpolicy *ag_wpolicy_find(const ag_wpolicy *v, size_t n, const char *ns,
-                                  const char *kind, const char *name);
+const ag_wpolicy *ag_wpolicy_find(const ag_wpolicy *v, size_t n, const char *ns, const char *kind,
+                                  const char *name);
 
 /* ---- the loop's runs, for /api/v1/runs ---- */
 
 /* One loop of the daemon, as /api/v1/runs lists it (ag_run in augur/store.h
  * is a stored recommendation run, another thing). */
 typedef struct ag_loop_run {
-    uint64_t id;             /* 1, 2, ... since start */
+    uint64_t id; /* 1, 2, ... since start */
     int64_t started_ms, ended_ms;
-    int ok;                  /* published a view */
-    size_t workloads;        /* workload-containers recommended (0 on failure) */
-    size_t forecasts;        /* forecasts in the view */
-    uint64_t samples;        /* samples fetched by this loop */
-    int refit;               /* the forecasts were refitted in this loop */
-    char error[256];         /* "" when ok */
+    int ok;           /* published a view */
+    size_t workloads; /* workload-containers recommended (0 on failure) */
+    size_t forecasts; /* forecasts in the view */
+    uint64_t samples; /* samples fetched by this loop */
+    int refit;        /* the forecasts were refitted in this loop */
+    char error[256];  /* "" when ok */
 } ag_loop_run;
 
 /* Frees a view and everything it owns. NULL is a no-op. (Only the

@@ -118,7 +118,7 @@ int ag__hist_ifind_init(ag__hist_ifind *f, const ag__hist_opts *o, double div)
         return -1;
     f->n = o->n;
     f->thr[0] = 1.0;
-    for (int b = 1; b < o->n; b++) { /* 1 + the smallest whole k in bucket >= b */
+    for (int b = 1; b < o->n; b++) {            /* 1 + the smallest whole k in bucket >= b */
         double lo = 0, hi = 4503599627370496.0; /* 2^52: k + 1 stays whole */
         if (ag__hist_find(o, hi / div) < b)
             return -1;

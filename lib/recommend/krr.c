@@ -33,7 +33,6 @@ ag_err ag__krr_check(const ag_krr_params *p)
     return AG_OK;
 }
 
-
 static void set_none(ag_rec_res *r)
 {
     r->target = r->lower = r->upper = r->uncapped = r->limit = NAN;
@@ -203,13 +202,13 @@ typedef struct kmem {
 typedef struct krr_live {
     int nrep;
     int64_t window_ms;
-    kring *cpu;       /* per replica */
-    kmem *dq;         /* memory deque, decreasing values */
+    kring *cpu; /* per replica */
+    kmem *dq;   /* memory deque, decreasing values */
     size_t dq_head, dq_n, dq_cap;
     uint64_t mem_points; /* memory samples inside the window */
     int64_t *mem_t;      /* ring of memory sample times, for the count */
     size_t mt_head, mt_n, mt_cap;
-    double oom_value;    /* the largest memory request at an OOM kill */
+    double oom_value; /* the largest memory request at an OOM kill */
     uint32_t ooms;
 } krr_live;
 
@@ -301,8 +300,8 @@ static ag_err klive_init(ag_online *r)
 {
     krr_live *k;
     ag_err err = ag__krr_check(&r->p.rec.krr);
-    int64_t window = r->p.rec.history_ms ? r->p.rec.history_ms
-                                         : ag_algorithm_default_history_ms(AG_ALGO_KRR);
+    int64_t window =
+        r->p.rec.history_ms ? r->p.rec.history_ms : ag_algorithm_default_history_ms(AG_ALGO_KRR);
 
     if (err != AG_OK)
         return err;

@@ -268,8 +268,7 @@ ag_err ag_online_grow(ag_online *r, int replicas)
     return rc;
 }
 
-void ag_online_set_current(ag_online *r, const double request[AG_NRES],
-                           const double limit[AG_NRES])
+void ag_online_set_current(ag_online *r, const double request[AG_NRES], const double limit[AG_NRES])
 {
     for (int i = 0; i < AG_NRES; i++) {
         r->spec.request[i] = request[i];

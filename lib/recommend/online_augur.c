@@ -251,8 +251,8 @@ static void augur_observe(ag_online *r, int replica, ag_resource res, int64_t t,
      * every k-th sample is kept (k doubling) */
     if (l->nbuf == l->bcap && l->bcap < CELL_SAMPLES_MAX) {
         size_t cap = l->bcap ? 2 * l->bcap : 64;
-        double *nb = ag__realloc(l->buf, (cap < CELL_SAMPLES_MAX ? cap : CELL_SAMPLES_MAX) *
-                                             sizeof *nb);
+        double *nb =
+            ag__realloc(l->buf, (cap < CELL_SAMPLES_MAX ? cap : CELL_SAMPLES_MAX) * sizeof *nb);
         if (nb) {
             l->buf = nb;
             l->bcap = cap < CELL_SAMPLES_MAX ? cap : CELL_SAMPLES_MAX;
@@ -537,5 +537,5 @@ static ag_err augur_recommend(ag_online *r, int64_t now, const double cur[AG_NRE
     return AG_OK;
 }
 
-const ag__online_ops ag__online_augur_ops = {augur_init, augur_observe, augur_oom, augur_recommend,
-                                             augur_clear, NULL};
+const ag__online_ops ag__online_augur_ops = {augur_init,      augur_observe, augur_oom,
+                                             augur_recommend, augur_clear,   NULL};

@@ -15,10 +15,9 @@ ag_err ag_recommend(const ag_rec_params *p, const ag_wcontainer *wc, int64_t now
         return AG_EINVAL;
     hist = p->history_ms;
     if (hist == 0)
-        hist = p->algorithm == AG_ALGO_VPA
-                   ? p->vpa.memory_aggregation_interval_ms *
-                         (int64_t)p->vpa.memory_aggregation_interval_count
-                   : ag_algorithm_default_history_ms(p->algorithm);
+        hist = p->algorithm == AG_ALGO_VPA ? p->vpa.memory_aggregation_interval_ms *
+                                                 (int64_t)p->vpa.memory_aggregation_interval_count
+                                           : ag_algorithm_default_history_ms(p->algorithm);
     start = now_ms - hist;
     if (p->algorithm == AG_ALGO_VPA)
         return ag__vpa_run(&p->vpa, wc, start, now_ms, out);

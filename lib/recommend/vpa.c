@@ -259,8 +259,8 @@ static size_t cpu_run(agg *a, int64_t *last_start, const ag_sample *v, size_t n,
     while (i < n) {
         /* one half-life of the table at a time: scale stays put */
         size_t len = m - j < n - i ? m - j : n - i;
-        size_t took = cpu_segment(h->w, &h->total, a->ifind, dtab.wtab + j, scale, v + i, len,
-                                  step, &dropped);
+        size_t took = cpu_segment(h->w, &h->total, a->ifind, dtab.wtab + j, scale, v + i, len, step,
+                                  &dropped);
         i += took;
         if (took < len)
             break;
@@ -462,8 +462,8 @@ static size_t mem_skip(memstate *m, const ag_sample *v, size_t i, size_t n, int6
 }
 
 /* Memory samples and OOM events of one member, merged in time order. */
-static void feed_mem(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc,
-                     const ag_container *c, int64_t start, int64_t now)
+static void feed_mem(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc, const ag_container *c,
+                     int64_t start, int64_t now)
 {
     memstate m = {0};
     size_t i, ie, j, je;
@@ -500,8 +500,8 @@ static void preset_refs(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc,
         size_t lo, hi, olo, ohi;
         ag__rec_window(&c->usage[AG_CPU], start, now, &lo, &hi);
         if (hi > lo) {
-            int64_t t = first_cell(c->usage[AG_CPU].v + lo, hi - lo, p->cpu_sample_interval_ms,
-                                   start);
+            int64_t t =
+                first_cell(c->usage[AG_CPU].v + lo, hi - lo, p->cpu_sample_interval_ms, start);
             if (t < cpu0)
                 cpu0 = t;
         }
@@ -520,9 +520,9 @@ static void preset_refs(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc,
 
 ag_err ag__vpa_check(const ag_vpa_params *p)
 {
-    const double pct[] = {p->target_cpu_percentile,    p->lower_cpu_percentile,
-                          p->upper_cpu_percentile,     p->target_memory_percentile,
-                          p->lower_memory_percentile,  p->upper_memory_percentile};
+    const double pct[] = {p->target_cpu_percentile,   p->lower_cpu_percentile,
+                          p->upper_cpu_percentile,    p->target_memory_percentile,
+                          p->lower_memory_percentile, p->upper_memory_percentile};
 
     for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++)
         if (!(pct[i] >= 0 && pct[i] <= 1))
@@ -622,8 +622,8 @@ static void feed_all(agg *a, const ag_vpa_params *p, const ag_wcontainer *wc, in
     }
 }
 
-ag_err ag__vpa_hists(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start,
-                     int64_t now, ag__dhist *cpu, ag__dhist *mem, uint64_t counts[3])
+ag_err ag__vpa_hists(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t start, int64_t now,
+                     ag__dhist *cpu, ag__dhist *mem, uint64_t counts[3])
 {
     agg a;
     ag_err err = ag__vpa_check(p);
@@ -704,7 +704,6 @@ ag_err ag_recommend_vpa(const ag_vpa_params *p, const ag_wcontainer *wc, int64_t
  * cluster, fed sample by sample. Same state and arithmetic as above; it
  * never cuts a history window (the running VPA only decays), and each
  * replica is one member with its own CPU cursor and memory window. ---- */
-
 
 typedef struct vpa_live {
     agg a;

@@ -36,8 +36,9 @@
 #define MIN_MS 60000LL
 #define HOUR_MS (60 * MIN_MS)
 #define OVERLAP_MS (5 * MIN_MS)
-#define SLICE_MS HOUR_MS /* a backfill or replay reads this much at a time: 19 MB of
-                           samples at 10,000 containers x 1 min */
+#define SLICE_MS                                                                                   \
+    HOUR_MS /* a backfill or replay reads this much at a time: 19 MB of                            \
+              samples at 10,000 containers x 1 min */
 
 static const double fc_quantiles[] = {0.5, 0.9, 0.95};
 #define FC_NQ (sizeof fc_quantiles / sizeof fc_quantiles[0])
@@ -53,7 +54,7 @@ struct ag_daemon {
     ag__fcs_shared *fcs; /* the last forecasts, shared by the views until the next refit */
     ag_view_fc *fcv;
     size_t nfcs;
-    int64_t fc_at; /* when they were fitted; INT64_MIN = never */
+    int64_t fc_at;   /* when they were fitted; INT64_MIN = never */
     ag_wpolicy *pol; /* AugurPolicy selections (sorted) */
     size_t npol;
     uint64_t runs;
@@ -122,8 +123,7 @@ static const ag_wpolicy *policy_of(const ag_daemon *d, const char *ns, const cha
 
 /* The recommender parameters for a workload: its AugurPolicy's (augur's
  * own recommender with that policy and risk budget), else the daemon's. */
-static void params_for(const ag_daemon *d, const ag_wpolicy *w, ag_online_params *p,
-                       ag__tsig *sig)
+static void params_for(const ag_daemon *d, const ag_wpolicy *w, ag_online_params *p, ag__tsig *sig)
 {
     memset(sig, 0, sizeof *sig);
     sig->cpu_risk = sig->mem_risk = NAN;
@@ -197,8 +197,7 @@ static ag_err ingest(ag_daemon *d, ag_dataset *add, int replaying)
             continue;
         }
         params_for(d, policy_of(d, wc[i].ns, wc[i].kind, wc[i].name), &p, &sig);
-        t = ag__tracks_get(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container, &p,
-                           &sig);
+        t = ag__tracks_get(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container, &p, &sig);
         rc = t ? ag__track_feed(d->tracks, t, &wc[i]) : AG_ENOMEM;
     }
     ag_wcontainers_free(wc, n);
@@ -412,8 +411,7 @@ static void copy_name(char *dst, size_t len, const char *s)
 
 /* Fits one forecast of resource r of track t into f. A track with fewer
  * than two hourly cells gives none (returns 0). */
-static int forecast_one(const ag_daemon *d, const ag__track *t, int r, int64_t now,
-                        ag_view_fc *f)
+static int forecast_one(const ag_daemon *d, const ag__track *t, int r, int64_t now, ag_view_fc *f)
 {
     const ag_wpolicy *w = policy_of(d, t->ns, t->kind, t->name);
     int64_t horizon = w && w->horizon_ms > 0 ? w->horizon_ms : d->o.forecast_horizon_ms;
@@ -464,8 +462,7 @@ done:
     return ok;
 }
 
-static ag_err refit(ag_daemon *d, ag__track **t, size_t n, int64_t now,
-                    volatile const int *cancel)
+static ag_err refit(ag_daemon *d, ag__track **t, size_t n, int64_t now, volatile const int *cancel)
 {
     ag_view_fc *f = ag__calloc(2 * n + 1, sizeof *f);
     ag__fcs_shared *sh;
@@ -596,8 +593,12 @@ static ag_err build_view(ag_daemon *d, ag__track **t, size_t n, int64_t now, ag_
         ag_view_rec *r = &v->recs[i];
         const ag_wpolicy *w = policy_of(d, t[i]->ns, t[i]->kind, t[i]->name);
         int capped = 0;
-        wc[i] = (ag_wcontainer){t[i]->ns, t[i]->kind, t[i]->name, t[i]->container,
-                                (size_t)ag__track_pods(t[i], now, history(d)), NULL,
+        wc[i] = (ag_wcontainer){t[i]->ns,
+                                t[i]->kind,
+                                t[i]->name,
+                                t[i]->container,
+                                (size_t)ag__track_pods(t[i], now, history(d)),
+                                NULL,
                                 {t[i]->request[0], t[i]->request[1]},
                                 {t[i]->limit[0], t[i]->limit[1]}};
         items[i].wc = &wc[i];

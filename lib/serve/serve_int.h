@@ -20,13 +20,13 @@
 /* One pod of a track. */
 typedef struct ag__tpod {
     char *pod;
-    int slot;                  /* the online recommender's replica index */
-    int64_t last_t[AG_NRES];   /* newest sample fed, per resource */
-    int64_t last_oom;          /* newest OOM event fed */
-    int64_t seen_ms;           /* newest sample of either resource */
-    double last_mem;           /* the newest memory sample, bytes (NAN: none yet) */
-    int64_t cell[AG_NRES];     /* the forecast cell being filled; INT64_MIN = none */
-    double acc[AG_NRES];       /* CPU: sum, memory: max, of the cell's samples */
+    int slot;                /* the online recommender's replica index */
+    int64_t last_t[AG_NRES]; /* newest sample fed, per resource */
+    int64_t last_oom;        /* newest OOM event fed */
+    int64_t seen_ms;         /* newest sample of either resource */
+    double last_mem;         /* the newest memory sample, bytes (NAN: none yet) */
+    int64_t cell[AG_NRES];   /* the forecast cell being filled; INT64_MIN = none */
+    double acc[AG_NRES];     /* CPU: sum, memory: max, of the cell's samples */
     unsigned cnt[AG_NRES];
 } ag__tpod;
 
@@ -51,7 +51,7 @@ typedef struct ag__track {
      * (c+1)*step]) at cells[r][c % ncells] while top - ncells < c <= top */
     double *cells[AG_NRES];
     size_t ncells;
-    int64_t top; /* INT64_MIN = no cell yet */
+    int64_t top;               /* INT64_MIN = no cell yet */
     int64_t first_ms, last_ms; /* first and newest sample fed */
     double prev_target[AG_NRES];
     int64_t changed_ms; /* when a target last changed */

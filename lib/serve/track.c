@@ -564,7 +564,7 @@ double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int64
     first = t->top - (int64_t)ts->ncells + 1;
     for (c0 = first; c0 <= last; c0++) {
         double x = t->cells[ri][(size_t)((c0 % (int64_t)ts->ncells + (int64_t)ts->ncells) %
-                                          (int64_t)ts->ncells)];
+                                         (int64_t)ts->ncells)];
         if (isfinite(x))
             break;
     }
@@ -575,7 +575,7 @@ double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int64
         return NULL;
     for (int64_t c = c0; c <= last; c++)
         v[c - c0] = t->cells[ri][(size_t)((c % (int64_t)ts->ncells + (int64_t)ts->ncells) %
-                                           (int64_t)ts->ncells)];
+                                          (int64_t)ts->ncells)];
     *t0_ms = (c0 + 1) * ts->cell_ms; /* a cell is known at its end */
     *n = (size_t)(last - c0 + 1);
     return v;

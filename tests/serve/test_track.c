@@ -57,8 +57,8 @@ static void fill(ag_dataset *ds, int64_t from, int64_t to)
     assert_int_equal(ag_dataset_finish(ds, INT64_MIN, INT64_MAX, NULL), AG_OK);
 }
 
-static void feed_range(ag__tracks *ts, const ag_online_params *p, const ag__tsig *sig,
-                       int64_t from, int64_t to)
+static void feed_range(ag__tracks *ts, const ag_online_params *p, const ag__tsig *sig, int64_t from,
+                       int64_t to)
 {
     ag_dataset *ds = ag_dataset_new();
     ag_wcontainer *wc = NULL;
@@ -68,8 +68,8 @@ static void feed_range(ag__tracks *ts, const ag_online_params *p, const ag__tsig
     fill(ds, from, to);
     assert_int_equal(ag_dataset_group(ds, NULL, &wc, &n), AG_OK);
     for (size_t i = 0; i < n; i++) {
-        ag__track *t = ag__tracks_get(ts, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container, p,
-                                      sig);
+        ag__track *t =
+            ag__tracks_get(ts, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container, p, sig);
         assert_non_null(t);
         assert_int_equal(ag__track_feed(ts, t, &wc[i]), AG_OK);
     }
@@ -213,20 +213,17 @@ static void test_reset(void **state)
     ag_online_params_default(&p, AG_ONLINE_VPA);
     feed_range(ts, &p, &sig, T0, T0 + 5 * HOUR_MS);
     t = ag__tracks_sorted(ts, &nt, NULL);
-    assert_int_equal(ag_online_recommend(t[0]->rec, T0 + 5 * HOUR_MS, t[0]->request, &a),
-                     AG_OK);
+    assert_int_equal(ag_online_recommend(t[0]->rec, T0 + 5 * HOUR_MS, t[0]->request, &a), AG_OK);
     /* a new recommender starts empty; the same samples fed again give the same answer */
     ag_online_params_default(&q, AG_ONLINE_AUGUR);
     sig2.kind = AG_ONLINE_AUGUR;
     assert_int_equal(ag__track_reset(t[0], &q, &sig2), AG_OK);
     assert_int_equal(t[0]->sig.kind, AG_ONLINE_AUGUR);
     assert_int_equal(ag__track_reset(t[0], &p, &sig), AG_OK);
-    assert_int_equal(ag_online_recommend(t[0]->rec, T0 + 5 * HOUR_MS, t[0]->request, &b),
-                     AG_OK);
+    assert_int_equal(ag_online_recommend(t[0]->rec, T0 + 5 * HOUR_MS, t[0]->request, &b), AG_OK);
     assert_int_equal(b.status[AG_CPU], AG_REC_NO_DATA);
     feed_range(ts, &p, &sig, T0, T0 + 5 * HOUR_MS);
-    assert_int_equal(ag_online_recommend(t[0]->rec, T0 + 5 * HOUR_MS, t[0]->request, &b),
-                     AG_OK);
+    assert_int_equal(ag_online_recommend(t[0]->rec, T0 + 5 * HOUR_MS, t[0]->request, &b), AG_OK);
     assert_double_near(b.res[AG_CPU].target, a.res[AG_CPU].target, 1e-12);
     assert_double_near(b.res[AG_MEMORY].target, a.res[AG_MEMORY].target, 0);
     ag__tracks_free(ts);
