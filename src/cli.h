@@ -56,6 +56,7 @@ typedef struct ag_cli {
     /* serve */
     const char *listen, *log_format, *log_level, *bearer_token_api;
     int64_t interval_ms, forecast_every_ms; /* 0 = default */
+    int64_t policy_every_ms;                /* serve: AugurPolicy re-read; 0 = default (5m) */
     int check_config;
     const char *kubernetes;   /* "in-cluster", a kubeconfig path, or NULL = off */
     const char *recommender_name;

@@ -68,6 +68,7 @@ static const opt options[] = {
     {"listen", 0, G_SERVE, 1},
     {"interval", 0, G_SERVE, 1},
     {"forecast-interval", 0, G_SERVE, 1},
+    {"policy-interval", 0, G_SERVE, 1},
     {"check-config", 0, G_SERVE, 0},
     {"log-format", 0, G_SERVE, 1},
     {"log-level", 0, G_SERVE, 1},
@@ -153,6 +154,10 @@ static int apply_serve(ag_cli *cli, const char *name, const char *value)
         if (parse_duration_opt(cli, name, value, &ms))
             return AG_EXIT_USAGE;
         *(name[0] == 'i' ? &cli->interval_ms : &cli->forecast_every_ms) = ms;
+    } else if (!strcmp(name, "policy-interval")) {
+        if (parse_duration_opt(cli, name, value, &ms))
+            return AG_EXIT_USAGE;
+        cli->policy_every_ms = ms;
     } else if (!strcmp(name, "check-config")) {
         cli->check_config = 1;
     } else if (!strcmp(name, "log-format")) {

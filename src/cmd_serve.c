@@ -60,6 +60,8 @@ static void help(FILE *f)
         "                           and, where AugurPolicy objects select workloads, use\n"
         "                           their policy and write their status\n"
         "      --recommender-name N the name VPAs give in spec.recommenders (default augur)\n"
+        "      --policy-interval D  re-read AugurPolicy objects and the workloads they\n"
+        "                           select this often (default 5m)\n"
         "      --actuate            apply recommendations to the workloads whose AugurPolicy\n"
         "                           has act: true and an updateMode (off by default)\n"
         "      --dry-run            with --actuate: log what would be applied, change nothing\n"
@@ -169,6 +171,8 @@ static void print_config(const ag_cli *cli, const ag_daemon_opts *d, const ag_ht
            ag_duration_format(d->forecast_every_ms, b, sizeof b));
     printf("  algorithm: %s\n", ag_algorithm_name(d->rec.algorithm));
     printf("  kubernetes: %s\n", cli->kubernetes ? cli->kubernetes : "off");
+    printf("  policy-interval: %s\n",
+           ag_duration_format(cli->policy_every_ms ? cli->policy_every_ms : 5 * 60000, a, sizeof a));
     printf("  actuate: %s\n", !cli->actuate ? "off" : cli->actuate_dry_run ? "dry run" : "on");
     printf("  remote-write: %s\n", cli->remote_write ? cli->remote_write : "off");
     printf("  api token: %s\n", h->bearer_token ? "set"
@@ -252,6 +256,8 @@ typedef struct kube {
     ag_wpolicy *wp;        /* its selections, for the actuator */
     size_t nwp;
     char pol_error[256]; /* the last resolve error, logged once until it changes */
+    int64_t pol_every;   /* re-read the AugurPolicies this often (monotonic ms) */
+    int64_t pol_at;      /* when they were last read; INT64_MIN = never */
     int actuate, dry_run;
 } kube;
 
@@ -265,6 +271,8 @@ static int kube_open(const ag_cli *cli, kube *kb)
     if (!cli->kubernetes)
         return 0;
     kb->name = cli->recommender_name ? cli->recommender_name : "augur";
+    kb->pol_every = cli->policy_every_ms ? cli->policy_every_ms : 5 * 60000;
+    kb->pol_at = INT64_MIN;
     kb->actuate = cli->actuate;
     kb->dry_run = cli->actuate_dry_run;
     memset(&c, 0, sizeof c);
@@ -302,14 +310,18 @@ static void kube_policies(kube *kb, ag_daemon *d, logger *lg)
     char kv[640];
     ag_err rc;
 
-    if (!kb->k)
+    if (!kb->k || (kb->pol_at != INT64_MIN && mono_ms() - kb->pol_at < kb->pol_every))
         return;
+    /* listing every workload of the cluster is not free: every
+     * --policy-interval, not every step (the status is written each step) */
+    kb->pol_at = mono_ms();
     rc = ag_k8s_policies_resolve(kb->k, &pols, &wp, &n, &st, &ei);
     if (rc != AG_OK) {
         const char *e = ag_errinfo_str(&ei, rc);
         snprintf(kv, sizeof kv, "msg=\"no AugurPolicies\" error=\"%s\"", e);
         log_line(lg, strcmp(e, kb->pol_error) ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
         snprintf(kb->pol_error, sizeof kb->pol_error, "%s", e);
+        kb->pol_at = INT64_MIN; /* tried again at the next step (a 404 first, cheap) */
         /* the last good selections stay: an API hiccup must not switch
          * every selected workload's recommender back and forth */
         return;

@@ -138,7 +138,7 @@ for _ in $(seq 50); do [ -s "$T/kube.port" ] && break; sleep 0.1; done
 printf 'apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: t\n  cluster:\n    server: http://127.0.0.1:%s\ncontexts:\n- name: t\n  context: {cluster: t, user: t, namespace: default}\nusers:\n- name: t\n  user: {token: %s}\n' \
   "$(cat "$T/kube.port")" "$KTOKEN" > "$T/kubeconfig"
 "$AUGUR" serve --prometheus "$PROM_URL" --listen "127.0.0.1:$APORT" --db "$T/augur-k8s.db" \
-  --interval 2s --timeout 3s --log-level debug --kubernetes "$T/kubeconfig" --actuate \
+  --interval 2s --timeout 3s --log-level debug --kubernetes "$T/kubeconfig" --actuate --policy-interval 2s \
   ${VM_ON:+--remote-write "$VM_URL/api/v1/write"} >>"$T/augur-k8s.log" 2>&1 &
 AUGUR_PID=$!
 check 'wait_ready 120' "augur serve --kubernetes became ready: $(tail -5 "$T/augur-k8s.log")"
