@@ -5,7 +5,8 @@
  * what `augur recommend` computes from all the samples at once, with
  * more pods than the recommender had room for at creation; the hourly
  * cells are the hottest pod's mean CPU and peak memory of each hour;
- * pods and tracks not seen for the history are forgotten.
+ * pods and tracks not seen for the history are forgotten; every
+ * allocation failing in turn is survived.
  */
 #include <math.h>
 #include "ag_test.h"
@@ -229,6 +230,71 @@ static void test_reset(void **state)
     ag__tracks_free(ts);
 }
 
+/* Every allocation failing in turn: each call fails cleanly (an error or
+ * NULL, never a crash), nothing leaks (ASan), and once no allocation
+ * fails the result is the one computed without injection. */
+static void test_oom(void **state)
+{
+    ag_dataset *ds[3];
+    ag_wcontainer *wc[3] = {NULL};
+    size_t nwc[3] = {0};
+    ag_online_params p;
+    ag__tsig sig = {.kind = AG_ONLINE_VPA, .cpu_risk = NAN, .mem_risk = NAN};
+    double want = NAN;
+    int done = 0;
+
+    (void)state;
+    ag_online_params_default(&p, AG_ONLINE_VPA);
+    for (int k = 0; k < 3; k++) {
+        ds[k] = ag_dataset_new();
+        assert_non_null(ds[k]);
+        fill(ds[k], T0 + k * 2 * HOUR_MS - 5 * MIN_MS, T0 + (k + 1) * 2 * HOUR_MS);
+        assert_int_equal(ag_dataset_group(ds[k], NULL, &wc[k], &nwc[k]), AG_OK);
+    }
+    for (long n = 0; !done; n++) {
+        ag__tracks *ts;
+        ag__track **t;
+        size_t nt = 0, ns = 0;
+        int64_t t0;
+        double *v = NULL, got = NAN;
+        ag_rec rec;
+        ag__alloc_fail_after(n); /* n = 0: no failure, the reference run */
+        ts = ag__tracks_new(HOUR_MS, 7 * 24 * HOUR_MS);
+        if (!ts)
+            goto next;
+        for (int k = 0; k < 3; k++)
+            for (size_t i = 0; i < nwc[k]; i++) {
+                ag__track *x = ag__tracks_get(ts, wc[k][i].ns, wc[k][i].kind, wc[k][i].name,
+                                              wc[k][i].container, &p, &sig);
+                if (x)
+                    (void)ag__track_feed(ts, x, &wc[k][i]);
+            }
+        ag__tracks_expire(ts, T0 + 6 * HOUR_MS, 8 * 24 * HOUR_MS);
+        t = ag__tracks_sorted(ts, &nt, NULL);
+        if (t && ag_online_recommend(t[0]->rec, T0 + 6 * HOUR_MS, t[0]->request, &rec) == AG_OK)
+            got = rec.res[AG_CPU].target;
+        if (t)
+            v = ag__track_series(ts, t[0], AG_CPU, T0 + 6 * HOUR_MS, &t0, &ns);
+        ag__free(v);
+        ag__tracks_free(ts);
+    next:
+        if (n == 0) {
+            want = got;
+            assert_true(want > 0);
+        } else if (ag__alloc_count() < n) {
+            assert_double_near(got, want, 0); /* nothing failed: the same answer */
+            fprintf(stderr, "test_oom: %ld allocations failed in turn\n", n - 1);
+            assert_true(n > 20); /* the walk went through the tracks' allocations */
+            done = 1;
+        }
+        ag__alloc_fail_after(0);
+    }
+    for (int k = 0; k < 3; k++) {
+        ag_wcontainers_free(wc[k], nwc[k]);
+        ag_dataset_free(ds[k]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_cells),
         cmocka_unit_test(test_expire),
         cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
