@@ -171,8 +171,9 @@ static void print_config(const ag_cli *cli, const ag_daemon_opts *d, const ag_ht
            ag_duration_format(d->forecast_every_ms, b, sizeof b));
     printf("  algorithm: %s\n", ag_algorithm_name(d->rec.algorithm));
     printf("  kubernetes: %s\n", cli->kubernetes ? cli->kubernetes : "off");
-    printf("  policy-interval: %s\n",
-           ag_duration_format(cli->policy_every_ms ? cli->policy_every_ms : 5 * 60000, a, sizeof a));
+    printf(
+        "  policy-interval: %s\n",
+        ag_duration_format(cli->policy_every_ms ? cli->policy_every_ms : 5 * 60000, a, sizeof a));
     printf("  actuate: %s\n", !cli->actuate ? "off" : cli->actuate_dry_run ? "dry run" : "on");
     printf("  remote-write: %s\n", cli->remote_write ? cli->remote_write : "off");
     printf("  api token: %s\n", h->bearer_token ? "set"
@@ -258,6 +259,7 @@ typedef struct kube {
     char pol_error[256]; /* the last resolve error, logged once until it changes */
     int64_t pol_every;   /* re-read the AugurPolicies this often (monotonic ms) */
     int64_t pol_at;      /* when they were last read; INT64_MIN = never */
+    ag_kube_health kh;   /* counters for /metrics */
     int actuate, dry_run;
 } kube;
 
@@ -272,6 +274,7 @@ static int kube_open(const ag_cli *cli, kube *kb)
         return 0;
     kb->name = cli->recommender_name ? cli->recommender_name : "augur";
     kb->pol_every = cli->policy_every_ms ? cli->policy_every_ms : 5 * 60000;
+    kb->kh.on = 1;
     kb->pol_at = INT64_MIN;
     kb->actuate = cli->actuate;
     kb->dry_run = cli->actuate_dry_run;
@@ -322,6 +325,7 @@ static void kube_policies(kube *kb, ag_daemon *d, logger *lg)
         log_line(lg, strcmp(e, kb->pol_error) ? AG_LOG_WARN : AG_LOG_DEBUG, kv);
         snprintf(kb->pol_error, sizeof kb->pol_error, "%s", e);
         kb->pol_at = INT64_MIN; /* tried again at the next step (a 404 first, cheap) */
+        kb->kh.resolve_errors++;
         /* the last good selections stay: an API hiccup must not switch
          * every selected workload's recommender back and forth */
         return;
@@ -344,6 +348,9 @@ static void kube_policies(kube *kb, ag_daemon *d, logger *lg)
     kb->pols = pols;
     kb->wp = wp;
     kb->nwp = n;
+    kb->kh.policies = st.seen;
+    kb->kh.policies_invalid = st.invalid;
+    kb->kh.selected = st.selected;
 }
 
 static void log_decision(void *ud, const ag_k8s_act_decision *x)
@@ -385,6 +392,8 @@ static void kube_sync(kube *kb, ag_serve *slot, ag_daemon *d, logger *lg)
     if (!kb->k || !(v = ag_serve_acquire(slot)))
         return;
     rc = ag_k8s_vpa_sync(kb->k, v, kb->name, &st, &ei);
+    kb->kh.vpa_writes += st.written;
+    kb->kh.vpa_errors += rc != AG_OK;
     if (rc != AG_OK) {
         snprintf(kv, sizeof kv, "msg=\"vpa sync failed\" error=\"%s\"", ag_errinfo_str(&ei, rc));
         log_line(lg, AG_LOG_ERROR, kv);
@@ -399,6 +408,8 @@ static void kube_sync(kube *kb, ag_serve *slot, ag_daemon *d, logger *lg)
     if (kb->pols) {
         memset(&ei, 0, sizeof ei);
         rc = ag_k8s_policy_status_sync(kb->k, kb->pols, v, &ps, &ei);
+        kb->kh.policy_writes += ps.written;
+        kb->kh.policy_errors += rc != AG_OK;
         snprintf(kv, sizeof kv,
                  "msg=\"augurpolicy status\" seen=%u written=%u unchanged=%u conflicts=%u "
                  "errors=%u%s%s%s",
@@ -417,6 +428,14 @@ static void kube_sync(kube *kb, ag_serve *slot, ag_daemon *d, logger *lg)
         ao.usage_ud = d;
         memset(&ei, 0, sizeof ei);
         rc = ag_k8s_actuate(kb->k, v, kb->wp, kb->nwp, &ao, &as, &ei);
+        kb->kh.actuator_errors += rc != AG_OK;
+        if (!kb->dry_run) {
+            kb->kh.pods_resized += as.pods_resized;
+            kb->kh.templates_patched += as.templates_patched;
+        }
+        kb->kh.blocked_pdb += as.blocked_pdb;
+        kb->kh.blocked_share += as.blocked_share;
+        kb->kh.blocked_rollout += as.reasons[AG_ACTUATE_ROLLOUT];
         snprintf(kv, sizeof kv,
                  "msg=\"actuator step\" considered=%u applied=%u skipped=%u pods_resized=%u "
                  "templates_patched=%u blocked_pdb=%u blocked_share=%u errors=%u dry_run=%d%s%s%s",
@@ -427,6 +446,7 @@ static void kube_sync(kube *kb, ag_serve *slot, ag_daemon *d, logger *lg)
         log_line(lg, rc != AG_OK ? AG_LOG_ERROR : as.applied ? AG_LOG_INFO : AG_LOG_DEBUG, kv);
     }
     ag_serve_release(slot, v);
+    ag_serve_set_kube(slot, &kb->kh);
 }
 
 /* Pushes the current view to the remote-write receiver; a failure is

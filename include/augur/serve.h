@@ -53,6 +53,21 @@ typedef struct ag_view_fc {
     char model[32];
 } ag_view_fc;
 
+/* What the Kubernetes side did since start (0 without --kubernetes);
+ * the caller of the loop keeps it with ag_serve_set_kube(). */
+typedef struct ag_kube_health {
+    int on;                 /* --kubernetes given */
+    uint64_t vpa_writes;    /* VPA statuses patched */
+    uint64_t policy_writes; /* AugurPolicy statuses patched */
+    uint64_t vpa_errors, policy_errors, resolve_errors, actuator_errors;
+    uint32_t policies;          /* AugurPolicies seen at the last good read */
+    uint32_t policies_invalid;  /* of those, skipped */
+    uint32_t selected;          /* workloads they select */
+    uint64_t pods_resized;      /* by the actuator, in place */
+    uint64_t templates_patched; /* by the actuator */
+    uint64_t blocked_pdb, blocked_share, blocked_rollout; /* actuator decisions held back */
+} ag_kube_health;
+
 /* The daemon's own health, as /metrics and /readyz report it. */
 typedef struct ag_health {
     int64_t started_ms;
@@ -61,11 +76,12 @@ typedef struct ag_health {
     double last_loop_seconds; /* wall time of the last loop */
     uint64_t loops, loop_failures;
     uint64_t fetch_errors;     /* Prometheus fetches that failed */
-    uint64_t series_tracked;   /* container series in the store */
+    uint64_t series_tracked;   /* workload-containers tracked */
     uint64_t samples_ingested; /* since start */
     int ready;                 /* a view has been published (see ag_health_ready()) */
     int64_t stale_ms;          /* not ready once the last success is older; 0 = never stale */
     char last_error[256];      /* "" when the last loop succeeded */
+    ag_kube_health kube;       /* filled by ag_serve_health() from ag_serve_set_kube() */
 } ag_health;
 
 /* An immutable snapshot. Everything in it is owned by the view. */
@@ -165,8 +181,10 @@ void ag_serve_release(ag_serve *s, const ag_view *v);
 /* The live health (updated by the loop between views, e.g. a failed fetch
  * while the last good view stays published). Copies it into *out. */
 void ag_serve_health(ag_serve *s, ag_health *out);
-/* Replaces the live health (the loop's call). */
+/* Replaces the live health (the loop's call); its kube part is ignored. */
 void ag_serve_set_health(ag_serve *s, const ag_health *h);
+/* Replaces the Kubernetes side's counters (the caller of the loop). */
+void ag_serve_set_kube(ag_serve *s, const ag_kube_health *k);
 
 /* Records a run (copied) into the slot's ring of the last AG_SERVE_RUNS
  * runs (the loop's call). */

@@ -186,6 +186,61 @@ ag_err ag__http_metrics(const ag_view *v, const ag_health *h, const uint64_t *co
     return rc == AG_OK ? ag__http_metrics_self(v, h, counts, now_ms, b) : rc;
 }
 
+/* One counter family with a label taking each of n values. */
+static ag_err labelled(ag_buf *b, const char *name, const char *type, const char *help,
+                       const char *lname, const char *const *lv, const double *x, size_t n)
+{
+    ag_err rc = family(b, name, type, help);
+
+    for (size_t i = 0; rc == AG_OK && i < n; i++) {
+        rc = ag__buf_printf(b, "%s{%s=\"%s\"}", name, lname, lv[i]);
+        if (rc == AG_OK)
+            rc = value(b, x[i]);
+    }
+    return rc;
+}
+
+/* The Kubernetes side: statuses written, AugurPolicy selections, the
+ * actuator's changes and what held it back. */
+static ag_err kube_metrics(ag_buf *b, const ag_kube_health *k)
+{
+    static const char *const objs[] = {"vpa", "augurpolicy"};
+    static const char *const parts[] = {"vpa", "augurpolicy", "policies", "actuator"};
+    static const char *const blocked[] = {"pdb", "share", "rollout"};
+    const double writes[] = {(double)k->vpa_writes, (double)k->policy_writes};
+    const double errs[] = {(double)k->vpa_errors, (double)k->policy_errors,
+                           (double)k->resolve_errors, (double)k->actuator_errors};
+    const double blk[] = {(double)k->blocked_pdb, (double)k->blocked_share,
+                          (double)k->blocked_rollout};
+    ag_err rc = labelled(b, "augur_kubernetes_status_writes_total", "counter",
+                         "Statuses augur patched, by object kind.", "object", objs, writes, 2);
+
+    if (rc == AG_OK)
+        rc = labelled(b, "augur_kubernetes_errors_total", "counter",
+                      "Kubernetes steps that failed, by part.", "part", parts, errs, 4);
+    if (rc == AG_OK)
+        rc = one(b, "augur_augurpolicies", "gauge", "AugurPolicies seen at the last good read.",
+                 (double)k->policies);
+    if (rc == AG_OK)
+        rc = one(b, "augur_augurpolicies_invalid", "gauge",
+                 "AugurPolicies skipped because their spec did not parse.",
+                 (double)k->policies_invalid);
+    if (rc == AG_OK)
+        rc = one(b, "augur_augurpolicy_selected_workloads", "gauge",
+                 "Workloads the AugurPolicies select.", (double)k->selected);
+    if (rc == AG_OK)
+        rc = one(b, "augur_actuator_pods_resized_total", "counter",
+                 "Pods the actuator resized in place.", (double)k->pods_resized);
+    if (rc == AG_OK)
+        rc = one(b, "augur_actuator_templates_patched_total", "counter",
+                 "Pod templates the actuator patched.", (double)k->templates_patched);
+    if (rc == AG_OK)
+        rc =
+            labelled(b, "augur_actuator_blocked_total", "counter",
+                     "Actuator decisions held back, by what held them.", "reason", blocked, blk, 3);
+    return rc;
+}
+
 ag_err ag__http_metrics_self(const ag_view *v, const ag_health *h, const uint64_t *counts,
                              int64_t now_ms, ag_buf *b)
 {
@@ -210,7 +265,7 @@ ag_err ag__http_metrics_self(const ag_view *v, const ag_health *h, const uint64_
         rc = one(b, "augur_fetch_errors_total", "counter", "Prometheus fetches that failed.",
                  (double)h->fetch_errors);
     if (rc == AG_OK)
-        rc = one(b, "augur_series_tracked", "gauge", "Container series in the store.",
+        rc = one(b, "augur_series_tracked", "gauge", "Workload-containers the daemon tracks.",
                  (double)h->series_tracked);
     if (rc == AG_OK)
         rc = one(b, "augur_samples_ingested_total", "counter", "Samples ingested since start.",
@@ -222,6 +277,8 @@ ag_err ag__http_metrics_self(const ag_view *v, const ag_health *h, const uint64_
         rc = one(b, "augur_view_age_seconds", "gauge",
                  "Seconds since the published view was computed.",
                  (double)(now_ms - v->computed_ms) / 1000.0);
+    if (rc == AG_OK && h->kube.on)
+        rc = kube_metrics(b, &h->kube);
     if (rc == AG_OK && counts) {
         rc = family(b, "augur_http_requests_total", "counter",
                     "HTTP requests answered, by status code.");

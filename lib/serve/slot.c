@@ -22,6 +22,7 @@ struct ag_serve {
     pthread_mutex_t mu;
     held *cur;
     ag_health health;
+    ag_kube_health kube;
     ag_loop_run runs[AG_SERVE_RUNS]; /* a ring: the newest at runs[(head + N - 1) % N] */
     size_t head, nruns;
     uint64_t last_id;
@@ -133,6 +134,14 @@ void ag_serve_health(ag_serve *s, ag_health *out)
 {
     pthread_mutex_lock(&s->mu);
     *out = s->health;
+    out->kube = s->kube;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void ag_serve_set_kube(ag_serve *s, const ag_kube_health *k)
+{
+    pthread_mutex_lock(&s->mu);
+    s->kube = *k;
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -393,10 +393,15 @@ check({"namespace", "workload"} <= names, f"template variables {sorted(names)}")
 METRICS = {"augur_recommendation_cpu_cores", "augur_recommendation_memory_bytes", "augur_forecast_cpu_cores",
            "augur_forecast_memory_bytes", "augur_loop_duration_seconds", "augur_last_success_timestamp_seconds",
            "augur_loops_total", "augur_loop_failures_total", "augur_fetch_errors_total", "augur_series_tracked",
-           "augur_ready", "kube_pod_container_resource_requests", "kube_pod_container_resource_limits"}
+           "augur_ready", "kube_pod_container_resource_requests", "kube_pod_container_resource_limits",
+           "augur_kubernetes_status_writes_total", "augur_kubernetes_errors_total",
+           "augur_augurpolicy_selected_workloads", "augur_actuator_pods_resized_total",
+           "augur_actuator_templates_patched_total", "augur_actuator_blocked_total"}
 LABELS = {"augur_recommendation_": {"namespace", "workload", "kind", "container", "bound"},
           "augur_forecast_": {"namespace", "workload", "kind", "container", "quantile", "horizon"},
-          "kube_pod_container_resource_": {"namespace", "pod", "container", "resource", "unit", "node", "uid"}}
+          "kube_pod_container_resource_": {"namespace", "pod", "container", "resource", "unit", "node", "uid"},
+          "augur_kubernetes_status_writes_total": {"object"}, "augur_kubernetes_errors_total": {"part"},
+          "augur_actuator_blocked_total": {"reason"}}
 BOUNDS = {"target", "lower", "upper", "uncapped", "limit"}
 FUNCS = {"abs", "absent", "absent_over_time", "avg_over_time", "ceil", "changes", "clamp", "clamp_max", "clamp_min",
          "count_over_time", "delta", "deriv", "floor", "histogram_quantile", "idelta", "increase", "irate",

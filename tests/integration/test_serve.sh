@@ -153,6 +153,9 @@ curl -sf -X PATCH -H "Authorization: Bearer $KTOKEN" -H 'Content-Type: applicati
 for _ in $(seq 100); do grep -q 'msg="replayed the store" containers=1 ' "$T/augur-k8s.log" && break; sleep 0.2; done
 sleep 3
 curl -sf "$A/api/v1/workloads" > "$T/wl2.json"
+curl -sf "$A/metrics" > "$T/k8s-metrics"
+check 'grep -q "^augur_actuator_pods_resized_total 1$" "$T/k8s-metrics" && grep -q "^augur_augurpolicy_selected_workloads 1$" "$T/k8s-metrics" && awk -F" " '"'"'/^augur_kubernetes_status_writes_total\{object="augurpolicy"\}/ {ok = $2 >= 1} END {exit !ok}'"'"' "$T/k8s-metrics"' \
+  "/metrics counts the Kubernetes side: $(grep -E '^augur_(actuator|kubernetes|augurpolic)' "$T/k8s-metrics" | tr '\n' ' ')"
 stop_augur
 check 'python3 - "$T/wl.json" <<PY
 import json, sys
