@@ -40,10 +40,17 @@ typedef struct ag_view_rec {
 
 #define AG_VIEW_MAXQ 8
 
+/* What a forecast's series is: the hottest pod's hourly mean CPU or peak
+ * memory (what a request must cover), or the workload's total, all pods
+ * summed (what KEDA and the HPA scale on; CPU only). */
+#define AG_FC_SCOPE_POD 0
+#define AG_FC_SCOPE_WORKLOAD 1
+
 /* One forecast of one resource of a workload-container. */
 typedef struct ag_view_fc {
     char ns[AG_VIEW_NAME], kind[64], name[AG_VIEW_NAME], container[AG_VIEW_NAME];
     int resource;           /* AG_CPU (cores) or AG_MEMORY (bytes) */
+    int scope;              /* AG_FC_SCOPE_POD or AG_FC_SCOPE_WORKLOAD */
     int64_t t0_ms, step_ms; /* time of the first step, spacing */
     size_t horizon, nq;
     double quantiles[AG_VIEW_MAXQ];

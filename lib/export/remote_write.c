@@ -322,8 +322,9 @@ static ag_err put_fcs(ag_buf *b, const ag_view *v, const extras *x)
             r == AG_CPU ? "augur_forecast_cpu_cores" : "augur_forecast_memory_bytes";
         for (size_t i = 0; rc == AG_OK && i < v->nfcs; i++) {
             const ag_view_fc *f = &v->fcs[i];
-            if (f->resource != r || !f->q || f->step_ms <= 0 || !f->horizon)
-                continue;
+            if (f->resource != r || f->scope != AG_FC_SCOPE_POD || !f->q || f->step_ms <= 0 ||
+                !f->horizon)
+                continue; /* as /metrics: the per-pod forecasts */
             for (size_t k = 0; rc == AG_OK && k < f->nq && k < AG_VIEW_MAXQ; k++) {
                 char q[32];
                 snprintf(q, sizeof q, "%g", f->quantiles[k]);

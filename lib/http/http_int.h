@@ -47,6 +47,7 @@ enum {
     AG__P_HORIZON = 1u << 8,
     AG__P_RESOURCE = 1u << 9,
     AG__P_STATUS = 1u << 10,
+    AG__P_SCOPE = 1u << 11,
 };
 
 typedef struct ag__http_route {
@@ -78,6 +79,7 @@ typedef struct ag__http_req {
     double quantile;    /* NAN unset */
     int64_t horizon_ms; /* 0 unset */
     int status;         /* runs ?status=: 1 ok, 0 failed, -1 unset */
+    int scope;          /* forecasts, keda ?scope=: AG_FC_SCOPE_POD/_WORKLOAD, -1 unset */
     char bad[64];       /* the offending parameter, "" when none */
     char why[160];      /* what is wrong with it */
 } ag__http_req;

@@ -124,8 +124,8 @@ static ag_err fcs(ag_buf *b, const ag_view *v, int r)
 
     for (size_t i = 0; rc == AG_OK && v && i < v->nfcs; i++) {
         const ag_view_fc *f = &v->fcs[i];
-        if (f->resource != r || !f->q || f->step_ms <= 0)
-            continue;
+        if (f->resource != r || f->scope != AG_FC_SCOPE_POD || !f->q || f->step_ms <= 0)
+            continue; /* the workloads' totals: /api/v1/forecasts?scope=workload and KEDA */
         for (size_t k = 0; rc == AG_OK && k < f->nq; k++) {
             char q[32];
             snprintf(q, sizeof q, "%g", f->quantiles[k]);

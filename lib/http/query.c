@@ -25,13 +25,14 @@ const ag__http_route ag__http_routes[AG__R_COUNT] = {
     [AG__R_METRICS] = {"/metrics", 0, GET},
     [AG__R_RECS] = {"/api/v1/recommendations", LIST_PARAMS, GET},
     [AG__R_WORKLOADS] = {"/api/v1/workloads", LIST_PARAMS, GET},
-    [AG__R_FORECASTS] = {"/api/v1/forecasts", LIST_PARAMS | AG__P_RESOURCE, GET},
+    [AG__R_FORECASTS] = {"/api/v1/forecasts", LIST_PARAMS | AG__P_RESOURCE | AG__P_SCOPE, GET},
     [AG__R_RUNS] = {"/api/v1/runs", AG__P_LIMIT | AG__P_CONTINUE | AG__P_STATUS, GET},
     [AG__R_RUN] = {"/api/v1/runs/{id}", 0, GET},
     [AG__R_BACKTESTS] = {"/api/v1/backtests", 0, GET ", POST"},
     [AG__R_BACKTEST] = {"/api/v1/backtests/{id}", 0, GET ", DELETE"},
     [AG__R_KEDA] = {"/api/v1/keda/{namespace}/{workload}",
-                    AG__P_METRIC | AG__P_QUANTILE | AG__P_HORIZON | AG__P_KIND | AG__P_CONTAINER,
+                    AG__P_METRIC | AG__P_QUANTILE | AG__P_HORIZON | AG__P_KIND | AG__P_CONTAINER |
+                        AG__P_SCOPE,
                     GET},
 };
 
@@ -42,7 +43,7 @@ static const struct {
     {"namespace", AG__P_NAMESPACE}, {"workload", AG__P_WORKLOAD}, {"kind", AG__P_KIND},
     {"container", AG__P_CONTAINER}, {"limit", AG__P_LIMIT},       {"continue", AG__P_CONTINUE},
     {"metric", AG__P_METRIC},       {"quantile", AG__P_QUANTILE}, {"horizon", AG__P_HORIZON},
-    {"resource", AG__P_RESOURCE},   {"status", AG__P_STATUS},
+    {"resource", AG__P_RESOURCE},   {"status", AG__P_STATUS},     {"scope", AG__P_SCOPE},
 };
 #define NPARAMS (sizeof params / sizeof params[0])
 
@@ -54,6 +55,7 @@ void ag__http_req_init(ag__http_req *r)
     r->resource = -1;
     r->quantile = NAN;
     r->status = -1;
+    r->scope = -1;
 }
 
 /* Copies a path segment [s, e) when it is not empty and fits. */
@@ -223,6 +225,11 @@ int ag__http_req_param(ag__http_req *r, const char *key, const char *value)
     case AG__P_RESOURCE:
         r->resource = resource_name(v);
         return r->resource < 0 ? bad(r, key, "must be cpu or memory%s", "") : 0;
+    case AG__P_SCOPE:
+        r->scope = !strcmp(v, "pod")        ? AG_FC_SCOPE_POD
+                   : !strcmp(v, "workload") ? AG_FC_SCOPE_WORKLOAD
+                                            : -1;
+        return r->scope < 0 ? bad(r, key, "must be pod or workload%s", "") : 0;
     case AG__P_STATUS:
         r->status = !strcmp(v, "ok") ? 1 : !strcmp(v, "failed") ? 0 : -1;
         return r->status < 0 ? bad(r, key, "must be ok or failed%s", "") : 0;

@@ -72,7 +72,8 @@ static int fc_match(const ag_view *v, size_t i, const ag__http_req *r)
 {
     const ag_view_fc *x = &v->fcs[i];
     return match(r, x->ns, x->kind, x->name, x->container) &&
-           (r->resource < 0 || r->resource == x->resource);
+           (r->resource < 0 || r->resource == x->resource) &&
+           x->scope == (r->scope < 0 ? AG_FC_SCOPE_POD : r->scope);
 }
 
 /* A report item for a view rec: the writers' helpers round through it. */
@@ -357,9 +358,10 @@ static ag_err fc_item(ag_buf *b, const ag_view_fc *f)
     if (rc == AG_OK)
         rc = key_str(b, "container", f->container);
     if (rc == AG_OK)
-        rc = ag__buf_printf(b, ", \"resource\": \"%s\", \"unit\": \"%s\", ",
-                            ag__rep_res_name(f->resource),
-                            f->resource == AG_CPU ? "cores" : "bytes");
+        rc =
+            ag__buf_printf(b, ", \"resource\": \"%s\", \"unit\": \"%s\", \"scope\": \"%s\", ",
+                           ag__rep_res_name(f->resource), f->resource == AG_CPU ? "cores" : "bytes",
+                           f->scope == AG_FC_SCOPE_WORKLOAD ? "workload" : "pod");
     if (rc == AG_OK)
         rc = key_str(b, "model", f->model);
     if (rc == AG_OK)
@@ -413,8 +415,18 @@ ag_err ag__http_keda_value(const ag_view *v, const ag__http_req *r, double *out,
     double q = isnan(r->quantile) ? 0.9 : r->quantile, sum = 0;
     int64_t horizon = r->horizon_ms ? r->horizon_ms : 15 * 60 * 1000;
     size_t found = 0, workload = 0;
+    /* CPU: the workload's total, what KEDA divides among replicas, when
+     * the view has it; memory (and older views): the hottest pod's */
+    int scope = r->scope >= 0 ? r->scope : AG_FC_SCOPE_POD;
 
     *out = NAN;
+    if (r->scope < 0 && r->metric == AG_CPU)
+        for (size_t i = 0; v && i < v->nfcs; i++)
+            if (v->fcs[i].scope == AG_FC_SCOPE_WORKLOAD && !strcmp(v->fcs[i].ns, r->path_ns) &&
+                !strcmp(v->fcs[i].name, r->path_workload)) {
+                scope = AG_FC_SCOPE_WORKLOAD;
+                break;
+            }
     for (size_t i = 0; v && i < v->nfcs; i++) {
         const ag_view_fc *f = &v->fcs[i];
         size_t k, steps;
@@ -425,7 +437,8 @@ ag_err ag__http_keda_value(const ag_view *v, const ag__http_req *r, double *out,
             (r->container[0] && strcmp(f->container, r->container) != 0))
             continue;
         workload++;
-        if (f->resource != r->metric || !f->q || f->horizon == 0 || f->step_ms <= 0)
+        if (f->resource != r->metric || f->scope != scope || !f->q || f->horizon == 0 ||
+            f->step_ms <= 0)
             continue;
         for (k = 0; k < f->nq && fabs(f->quantiles[k] - q) > 1e-9; k++)
             ;

@@ -316,8 +316,10 @@ static ag_err fetch_slice(ag_daemon *d, int64_t start, int64_t end, ag_errinfo *
         rc = ag_dataset_finish(add, INT64_MIN, INT64_MAX, NULL);
     if (rc == AG_OK && d->st)
         rc = ag_store_put_dataset(d->st, add, NULL, ei);
-    if (rc == AG_OK && step > 0 && d->step_ms != step)
+    if (rc == AG_OK && step > 0 && d->step_ms != step) {
         d->step_ms = step;
+        ag__tracks_set_step(d->tracks, step); /* what a sample stands for in the totals */
+    }
     if (rc == AG_OK)
         rc = ingest(d, add, 0);
     if (rc == AG_OK)
@@ -409,9 +411,11 @@ static void copy_name(char *dst, size_t len, const char *s)
     snprintf(dst, len, "%s", s ? s : "");
 }
 
-/* Fits one forecast of resource r of track t into f. A track with fewer
- * than two hourly cells gives none (returns 0). */
-static int forecast_one(const ag_daemon *d, const ag__track *t, int r, int64_t now, ag_view_fc *f)
+/* Fits one forecast of resource r of track t, of the hottest pod or the
+ * workload's total (scope), into f. A track with fewer than two hourly
+ * cells gives none (returns 0). */
+static int forecast_one(const ag_daemon *d, const ag__track *t, int r, int scope, int64_t now,
+                        ag_view_fc *f)
 {
     const ag_wpolicy *w = policy_of(d, t->ns, t->kind, t->name);
     int64_t horizon = w && w->horizon_ms > 0 ? w->horizon_ms : d->o.forecast_horizon_ms;
@@ -423,7 +427,7 @@ static int forecast_one(const ag_daemon *d, const ag__track *t, int r, int64_t n
     int ok = 0;
 
     memset(f, 0, sizeof *f);
-    v = ag__track_series(d->tracks, t, r, now, &s.t0_ms, &s.n);
+    v = ag__track_series(d->tracks, t, r, scope == AG_FC_SCOPE_WORKLOAD, now, &s.t0_ms, &s.n);
     if (!v || s.n < 2 || steps < 1)
         goto done;
     s.step_ms = d->o.forecast_step_ms;
@@ -438,6 +442,7 @@ static int forecast_one(const ag_daemon *d, const ag__track *t, int r, int64_t n
     copy_name(f->name, sizeof f->name, t->name);
     copy_name(f->container, sizeof f->container, t->container);
     f->resource = r;
+    f->scope = scope;
     f->t0_ms = out.t0_ms;
     f->step_ms = out.step_ms;
     f->horizon = out.horizon;
@@ -464,7 +469,7 @@ done:
 
 static ag_err refit(ag_daemon *d, ag__track **t, size_t n, int64_t now, volatile const int *cancel)
 {
-    ag_view_fc *f = ag__calloc(2 * n + 1, sizeof *f);
+    ag_view_fc *f = ag__calloc(3 * n + 1, sizeof *f);
     ag__fcs_shared *sh;
     size_t k = 0;
 
@@ -476,8 +481,17 @@ static ag_err refit(ag_daemon *d, ag__track **t, size_t n, int64_t now, volatile
                 free_fcs(f, k);
                 return AG_OK; /* abandoned: the old forecasts stay */
             }
-            k += forecast_one(d, t[i], r, now, &f[k]);
+            k += forecast_one(d, t[i], r, AG_FC_SCOPE_POD, now, &f[k]);
         }
+    /* the workloads' total CPU, for KEDA and the HPA (after the per-pod
+     * ones, which /metrics, remote-write and the web page read) */
+    for (size_t i = 0; i < n; i++) {
+        if (cancel && *cancel) {
+            free_fcs(f, k);
+            return AG_OK;
+        }
+        k += forecast_one(d, t[i], AG_CPU, AG_FC_SCOPE_WORKLOAD, now, &f[k]);
+    }
     sh = ag__fcs_share(f, k);
     if (!sh) {
         free_fcs(f, k);

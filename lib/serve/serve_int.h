@@ -50,6 +50,7 @@ typedef struct ag__track {
     /* hourly cells for the forecasts: cell c (samples in (c*step,
      * (c+1)*step]) at cells[r][c % ncells] while top - ncells < c <= top */
     double *cells[AG_NRES];
+    double *total; /* CPU summed over the pods: cores x (step / cell) per sample */
     size_t ncells;
     int64_t top;               /* INT64_MIN = no cell yet */
     int64_t first_ms, last_ms; /* first and newest sample fed */
@@ -97,9 +98,15 @@ ag__track **ag__tracks_sorted(ag__tracks *ts, size_t *n, int *oom);
 
 /* The closed hourly cells of t up to (not including) the cell of now:
  * a new array (caller frees with ag__free) of *n values from *t0_ms
- * (leading empty cells dropped), or NULL with *n = 0 when none. */
-double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int64_t now_ms,
-                         int64_t *t0_ms, size_t *n);
+ * (leading empty cells dropped), or NULL with *n = 0 when none. ri is
+ * the resource; total (CPU only): the workload's mean total cores of each
+ * hour instead of the hottest pod's mean. */
+double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int total,
+                         int64_t now_ms, int64_t *t0_ms, size_t *n);
+
+/* The interval each fetched sample stands for (the query step), for the
+ * totals; 60 s until set. */
+void ag__tracks_set_step(ag__tracks *ts, int64_t step_ms);
 
 /* Pods seen within history_ms of now. */
 int ag__track_pods(const ag__track *t, int64_t now_ms, int64_t history_ms);

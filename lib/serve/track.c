@@ -23,6 +23,7 @@ struct ag__tracks {
     ag__track **sorted; /* the last ag__tracks_sorted() */
     int64_t cell_ms;
     size_t ncells;
+    int64_t step_ms; /* what a sample stands for, in the totals */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -70,6 +71,7 @@ ag__tracks *ag__tracks_new(int64_t cell_ms, int64_t history_ms)
         return NULL;
     }
     ts->cell_ms = cell_ms;
+    ts->step_ms = 60000;
     ts->ncells = (size_t)(history_ms / cell_ms);
     if (ts->ncells < 2)
         ts->ncells = 2;
@@ -86,6 +88,7 @@ static void track_free(ag__track *t)
     ag__free(t->pods);
     for (int r = 0; r < AG_NRES; r++)
         ag__free(t->cells[r]);
+    ag__free(t->total);
     ag__free(t->ns);
     ag__free(t);
 }
@@ -167,10 +170,14 @@ static ag__track *track_new(const ag__tracks *ts, const char *ns, const char *ki
         t->request[r] = t->limit[r] = t->prev_target[r] = NAN;
         t->spec_t[r] = INT64_MIN;
     }
-    if (!t->ns) {
+    if (t->ns)
+        t->total = ag__malloc(ts->ncells * sizeof *t->total);
+    if (!t->ns || !t->total) {
         track_free(t);
         return NULL;
     }
+    for (size_t i = 0; i < ts->ncells; i++)
+        t->total[i] = NAN;
     memcpy(t->ns, ns, l1);
     t->kind = memcpy(t->ns + l1, kind, l2);
     t->name = memcpy(t->kind + l2, name, l3);
@@ -308,21 +315,44 @@ static double *cell_at(const ag__tracks *ts, ag__track *t, int r, int64_t c)
     return &t->cells[r][((c % n) + n) % n];
 }
 
-static void put_cell(const ag__tracks *ts, ag__track *t, int r, int64_t c, double v)
+/* Moves the ring's newest cell to c (when c is newer), emptying the
+ * cells it enters. */
+static void advance(const ag__tracks *ts, ag__track *t, int64_t c)
 {
     int64_t n = (int64_t)ts->ncells;
+
+    if (t->top != INT64_MIN && c <= t->top)
+        return;
+    for (int64_t k = t->top == INT64_MIN || c - t->top > n ? c - n + 1 : t->top + 1; k <= c; k++) {
+        for (int q = 0; q < AG_NRES; q++)
+            t->cells[q][((k % n) + n) % n] = NAN;
+        t->total[((k % n) + n) % n] = NAN;
+    }
+    t->top = c;
+}
+
+static void put_cell(const ag__tracks *ts, ag__track *t, int r, int64_t c, double v)
+{
     double *slot;
 
-    if (t->top == INT64_MIN || c > t->top) {
-        int64_t from = t->top == INT64_MIN || c - t->top > n ? c - n + 1 : t->top + 1;
-        for (int64_t k = from; k <= c; k++)
-            for (int q = 0; q < AG_NRES; q++)
-                t->cells[q][((k % n) + n) % n] = NAN;
-        t->top = c;
-    }
+    advance(ts, t, c);
     slot = cell_at(ts, t, r, c);
     if (slot && !(*slot >= v))
         *slot = v; /* the hottest pod of the hour */
+}
+
+/* Adds one CPU sample's share to the workload's total of its cell: the
+ * cell's mean total cores once all its samples are in. */
+static void add_total(const ag__tracks *ts, ag__track *t, int64_t tm, double v)
+{
+    int64_t c = cell_of(tm, ts->cell_ms), n = (int64_t)ts->ncells;
+    double *x;
+
+    advance(ts, t, c);
+    if (c <= t->top - n)
+        return; /* too old for the ring */
+    x = &t->total[((c % n) + n) % n];
+    *x = (isnan(*x) ? 0 : *x) + v * (double)ts->step_ms / (double)ts->cell_ms;
 }
 
 static void close_cell(const ag__tracks *ts, ag__track *t, ag__tpod *p, int r)
@@ -399,6 +429,8 @@ static ag_err feed_res(ag__tracks *ts, ag__track *t, const ag_wcontainer *wc, co
         ag__tpod *p = &t->pods[e[i].pod];
         ag_online_observe(t->rec, p->slot, (ag_resource)r, e[i].t, e[i].v);
         fold(ts, t, p, r, e[i].t, e[i].v);
+        if (r == AG_CPU)
+            add_total(ts, t, e[i].t, e[i].v);
         p->last_t[r] = e[i].t;
         if (r == AG_MEMORY)
             p->last_mem = e[i].v;
@@ -550,10 +582,17 @@ ag__track **ag__tracks_sorted(ag__tracks *ts, size_t *n, int *oom)
     return k ? ts->sorted : NULL;
 }
 
-double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int64_t now_ms,
-                         int64_t *t0_ms, size_t *n)
+void ag__tracks_set_step(ag__tracks *ts, int64_t step_ms)
+{
+    if (step_ms > 0)
+        ts->step_ms = step_ms;
+}
+
+double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int total,
+                         int64_t now_ms, int64_t *t0_ms, size_t *n)
 {
     int64_t last = cell_of(now_ms, ts->cell_ms) - 1, first, c0;
+    const double *cells = total && ri == AG_CPU ? t->total : t->cells[ri];
     double *v;
 
     *n = 0;
@@ -563,8 +602,8 @@ double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int64
         last = t->top;
     first = t->top - (int64_t)ts->ncells + 1;
     for (c0 = first; c0 <= last; c0++) {
-        double x = t->cells[ri][(size_t)((c0 % (int64_t)ts->ncells + (int64_t)ts->ncells) %
-                                         (int64_t)ts->ncells)];
+        double x =
+            cells[(size_t)((c0 % (int64_t)ts->ncells + (int64_t)ts->ncells) % (int64_t)ts->ncells)];
         if (isfinite(x))
             break;
     }
@@ -574,8 +613,8 @@ double *ag__track_series(const ag__tracks *ts, const ag__track *t, int ri, int64
     if (!v)
         return NULL;
     for (int64_t c = c0; c <= last; c++)
-        v[c - c0] = t->cells[ri][(size_t)((c % (int64_t)ts->ncells + (int64_t)ts->ncells) %
-                                          (int64_t)ts->ncells)];
+        v[c - c0] =
+            cells[(size_t)((c % (int64_t)ts->ncells + (int64_t)ts->ncells) % (int64_t)ts->ncells)];
     *t0_ms = (c0 + 1) * ts->cell_ms; /* a cell is known at its end */
     *n = (size_t)(last - c0 + 1);
     return v;

@@ -580,6 +580,66 @@ static void test_keda(void **state)
     resp_free(&r);
 }
 
+/* A workload-scope CPU forecast (the workload's total) beside the per-pod
+ * ones: KEDA serves it for cpu by default and the per-pod one with
+ * scope=pod; /api/v1/forecasts lists it only with scope=workload; /metrics
+ * leaves it out. */
+static void test_keda_total(void **state)
+{
+    srv *x = *state;
+    ag_view *v = fx_view(1);
+    ag_view_fc *f, *more;
+    resp r;
+    json_t *j;
+
+    more = ag__realloc(v->fcs, (v->nfcs + 1) * sizeof *v->fcs);
+    assert_non_null(more);
+    v->fcs = more;
+    f = &v->fcs[v->nfcs];
+    *f = v->fcs[2 * 0 + AG_CPU]; /* shop/api app, cpu */
+    f->scope = AG_FC_SCOPE_WORKLOAD;
+    f->q = ag__calloc(2 * 24, sizeof *f->q);
+    f->history = NULL;
+    f->nhist = 0;
+    for (size_t h = 0; h < 48; h++)
+        f->q[h] = 1.5 + (double)h / 100; /* p50 then p90 */
+    v->nfcs++;
+    ag_serve_publish(x->s, v);
+
+    get(x->port, "/api/v1/keda/shop/api?metric=cpu&quantile=0.9&horizon=15m", &r);
+    assert_int_equal(r.code, 200);
+    j = parse(&r);
+    assert_double_near(json_number_value(json_object_get(j, "value")), 1.5 + 24.0 / 100, 1e-12);
+    json_decref(j);
+    resp_free(&r);
+    get(x->port, "/api/v1/keda/shop/api?metric=cpu&quantile=0.9&horizon=15m&scope=pod", &r);
+    j = parse(&r);
+    assert_double_near(json_number_value(json_object_get(j, "value")), 0.2, 1e-12);
+    json_decref(j);
+    resp_free(&r);
+    get(x->port, "/api/v1/keda/shop/api?metric=cpu&scope=all", &r);
+    expect_error(&r, 400, "'scope'");
+    resp_free(&r);
+
+    get(x->port, "/api/v1/forecasts?namespace=shop&workload=api&resource=cpu", &r);
+    j = parse(&r);
+    assert_int_equal(json_array_size(j), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "scope")), "pod");
+    json_decref(j);
+    resp_free(&r);
+    get(x->port, "/api/v1/forecasts?namespace=shop&workload=api&scope=workload", &r);
+    j = parse(&r);
+    assert_int_equal(json_array_size(j), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "scope")),
+                        "workload");
+    json_decref(j);
+    resp_free(&r);
+    get(x->port, "/metrics", &r);
+    assert_int_equal(r.code, 200);
+    assert_null(strstr(r.body.p, " 1.74\n")); /* the total's p90 at step 0 is not exported */
+    resp_free(&r);
+}
+
 /* The line of b starting with prefix, or NULL. */
 static const char *line(const char *b, const char *prefix)
 {
@@ -2050,6 +2110,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_workloads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forecasts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keda, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keda_total, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),

@@ -4,7 +4,8 @@
  * Fed in overlapping hourly fetches, a track's live VPA gives exactly
  * what `augur recommend` computes from all the samples at once, with
  * more pods than the recommender had room for at creation; the hourly
- * cells are the hottest pod's mean CPU and peak memory of each hour;
+ * cells are the hottest pod's mean CPU and peak memory of each hour, and
+ * the workload's total its mean total cores;
  * pods and tracks not seen for the history are forgotten; every
  * allocation failing in turn is survived.
  */
@@ -132,7 +133,7 @@ static void test_cells(void **state)
     ag__track **t;
     size_t nt, n;
     int64_t t0;
-    double *cpu, *mem;
+    double *cpu, *mem, *tot;
 
     (void)state;
     ag_online_params_default(&p, AG_ONLINE_VPA);
@@ -141,14 +142,17 @@ static void test_cells(void **state)
     ag__tracks_expire(ts, end, 8 * 24 * HOUR_MS); /* closes what every pod left */
     t = ag__tracks_sorted(ts, &nt, NULL);
     assert_int_equal(nt, 1);
-    cpu = ag__track_series(ts, t[0], AG_CPU, end, &t0, &n);
+    cpu = ag__track_series(ts, t[0], AG_CPU, 0, end, &t0, &n);
     assert_non_null(cpu);
     assert_int_equal(n, 10); /* hours 0..9 closed, hour 10 open */
     assert_int_equal(t0, T0 + HOUR_MS);
-    mem = ag__track_series(ts, t[0], AG_MEMORY, end, &t0, &n);
+    mem = ag__track_series(ts, t[0], AG_MEMORY, 0, end, &t0, &n);
     assert_non_null(mem);
+    tot = ag__track_series(ts, t[0], AG_CPU, 1, end, &t0, &n);
+    assert_non_null(tot);
+    assert_int_equal(n, 10);
     for (int h = 0; h < 10; h++) {
-        double want_cpu = -1, want_mem = -1;
+        double want_cpu = -1, want_mem = -1, want_tot = 0;
         for (int pod = 0; pod < NPODS; pod++) {
             double sum = 0, peak = -1;
             int cnt = 0;
@@ -157,6 +161,7 @@ static void test_cells(void **state)
                 if (tm < T0 + pod * HOUR_MS)
                     continue;
                 sum += cpu_at(pod, m);
+                want_tot += cpu_at(pod, m) / 60; /* a 1-minute sample of an hour */
                 cnt++;
                 if (mem_at(pod, m) > peak)
                     peak = mem_at(pod, m);
@@ -168,7 +173,9 @@ static void test_cells(void **state)
         }
         assert_double_near(cpu[h], want_cpu, 1e-12);
         assert_double_near(mem[h], want_mem, 0);
+        assert_double_near(tot[h], want_tot, 1e-12); /* the workload's mean total cores */
     }
+    ag__free(tot);
     ag__free(cpu);
     ag__free(mem);
     ag__tracks_free(ts);
@@ -274,7 +281,7 @@ static void test_oom(void **state)
         if (t && ag_online_recommend(t[0]->rec, T0 + 6 * HOUR_MS, t[0]->request, &rec) == AG_OK)
             got = rec.res[AG_CPU].target;
         if (t)
-            v = ag__track_series(ts, t[0], AG_CPU, T0 + 6 * HOUR_MS, &t0, &ns);
+            v = ag__track_series(ts, t[0], AG_CPU, 0, T0 + 6 * HOUR_MS, &t0, &ns);
         ag__free(v);
         ag__tracks_free(ts);
     next:
