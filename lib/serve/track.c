@@ -342,17 +342,22 @@ static void put_cell(const ag__tracks *ts, ag__track *t, int r, int64_t c, doubl
 }
 
 /* Adds one CPU sample's share to the workload's total of its cell: the
- * cell's mean total cores once all its samples are in. */
-static void add_total(const ag__tracks *ts, ag__track *t, int64_t tm, double v)
+ * cell's mean total cores once all its samples are in. A sample stands
+ * for the time since the pod's previous one (samples are interval ends),
+ * one step after a gap of more than 10 min (or 3 steps) or for a pod's
+ * first (prev INT64_MIN). */
+static void add_total(const ag__tracks *ts, ag__track *t, int64_t prev, int64_t tm, double v)
 {
     int64_t c = cell_of(tm, ts->cell_ms), n = (int64_t)ts->ncells;
+    int64_t cap = 3 * ts->step_ms > 600000 ? 3 * ts->step_ms : 600000;
+    int64_t dt = prev != INT64_MIN && tm - prev > 0 && tm - prev <= cap ? tm - prev : ts->step_ms;
     double *x;
 
     advance(ts, t, c);
     if (c <= t->top - n)
         return; /* too old for the ring */
     x = &t->total[((c % n) + n) % n];
-    *x = (isnan(*x) ? 0 : *x) + v * (double)ts->step_ms / (double)ts->cell_ms;
+    *x = (isnan(*x) ? 0 : *x) + v * (double)dt / (double)ts->cell_ms;
 }
 
 static void close_cell(const ag__tracks *ts, ag__track *t, ag__tpod *p, int r)
@@ -430,7 +435,7 @@ static ag_err feed_res(ag__tracks *ts, ag__track *t, const ag_wcontainer *wc, co
         ag_online_observe(t->rec, p->slot, (ag_resource)r, e[i].t, e[i].v);
         fold(ts, t, p, r, e[i].t, e[i].v);
         if (r == AG_CPU)
-            add_total(ts, t, e[i].t, e[i].v);
+            add_total(ts, t, p->last_t[r], e[i].t, e[i].v);
         p->last_t[r] = e[i].t;
         if (r == AG_MEMORY)
             p->last_mem = e[i].v;
