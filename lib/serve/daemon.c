@@ -60,6 +60,7 @@ struct ag_daemon {
     uint64_t runs;
     uint64_t step_samples; /* samples fetched by the current step */
     int restored;          /* the store was replayed (the first step does it) */
+    int published;         /* a view was published */
 };
 
 void ag_daemon_opts_default(ag_daemon_opts *o)
@@ -282,7 +283,7 @@ static void fail(ag_daemon *d, const char *what, ag_err rc, const ag_errinfo *ei
  * ag_daemon_new(), choose each track's recommender once). */
 static ag_err restore(ag_daemon *d, int64_t now, ag_errinfo *ei)
 {
-    int64_t lo, hi;
+    int64_t lo, hi, t0 = ag_now_ms();
     ag_err rc = AG_OK;
 
     d->restored = 1;
@@ -294,8 +295,9 @@ static ag_err restore(ag_daemon *d, int64_t now, ag_errinfo *ei)
 #endif
     if (rc == AG_OK) {
         d->fetched_to = hi;
-        logf_(d, AG_LOG_INFO, "msg=\"restored from the store\" workload_containers=%zu",
-              ag__tracks_count(d->tracks));
+        logf_(d, AG_LOG_INFO,
+              "msg=\"restored from the store\" workload_containers=%zu seconds=%.3f",
+              ag__tracks_count(d->tracks), (double)(ag_now_ms() - t0) / 1000.0);
     }
     return rc;
 }
@@ -681,13 +683,54 @@ static void record(ag_daemon *d, int64_t start, int ok, size_t workloads, int re
     ag_serve_record_run(d->slot, &r);
 }
 
+/* Recommends (and refits when due) from the tracks: *v the new view, or
+ * NULL when cancelled. */
+static ag_err compute(ag_daemon *d, int64_t now, volatile const int *cancel, ag_errinfo *ei,
+                      ag_view **v, size_t *n, int *refitted)
+{
+    ag__track **t;
+    int oom = 0;
+    ag_err rc;
+
+    *v = NULL;
+    *refitted = 0;
+    ag__tracks_expire(d->tracks, now, history(d));
+    t = ag__tracks_sorted(d->tracks, n, &oom);
+    rc = oom ? AG_ENOMEM : apply_policies(d, t, *n, now, ei);
+    if (rc == AG_OK && d->o.forecast_every_ms > 0 &&
+        (d->fc_at == INT64_MIN || now - d->fc_at >= d->o.forecast_every_ms)) {
+        rc = refit(d, t, *n, now, cancel);
+        *refitted = rc == AG_OK && d->fc_at == now;
+    }
+    if (rc == AG_OK && !(cancel && *cancel))
+        rc = build_view(d, t, *n, now, v);
+    return rc;
+}
+
+/* A restart while Prometheus fails: what the store gave is served (not
+ * ready: /readyz stays 503 until a fetch succeeds) rather than nothing. */
+static void publish_restored(ag_daemon *d, int64_t now, volatile const int *cancel)
+{
+    ag_view *v = NULL;
+    size_t n = 0;
+    int refitted;
+
+    if (d->published || !ag__tracks_count(d->tracks) ||
+        compute(d, now, cancel, NULL, &v, &n, &refitted) != AG_OK || !v)
+        return;
+    v->health = d->h;
+    ag_serve_publish(d->slot, v);
+    d->published = 1;
+    logf_(d, AG_LOG_WARN,
+          "msg=\"serving the store's recommendations until Prometheus answers\" workloads=%zu", n);
+}
+
 ag_err ag_daemon_step(ag_daemon *d, int64_t now, volatile const int *cancel, ag_errinfo *ei)
 {
-    ag__track **t = NULL;
     size_t n = 0;
     ag_view *v = NULL;
     ag_err rc;
-    int oom = 0, refitted = 0;
+    int refitted = 0;
     int64_t t0 = ag_now_ms();
 
     d->h.last_attempt_ms = now;
@@ -705,22 +748,14 @@ ag_err ag_daemon_step(ag_daemon *d, int64_t now, volatile const int *cancel, ag_
         fail(d, "fetch", rc, ei);
         d->h.ready = d->h.last_success_ms > 0 &&
                      (d->o.stale_ms <= 0 || now - d->h.last_success_ms <= d->o.stale_ms);
+        publish_restored(d, now, cancel);
         ag_serve_set_health(d->slot, &d->h);
         record(d, t0, 0, 0, 0, d->h.last_error);
         return rc;
     }
     if (cancel && *cancel)
         return AG_OK;
-    ag__tracks_expire(d->tracks, now, history(d));
-    t = ag__tracks_sorted(d->tracks, &n, &oom);
-    rc = oom ? AG_ENOMEM : apply_policies(d, t, n, now, ei);
-    if (rc == AG_OK && d->o.forecast_every_ms > 0 &&
-        (d->fc_at == INT64_MIN || now - d->fc_at >= d->o.forecast_every_ms)) {
-        rc = refit(d, t, n, now, cancel);
-        refitted = rc == AG_OK && d->fc_at == now;
-    }
-    if (rc == AG_OK && !(cancel && *cancel))
-        rc = build_view(d, t, n, now, &v);
+    rc = compute(d, now, cancel, ei, &v, &n, &refitted);
     if (rc != AG_OK) {
         fail(d, "recommend", rc, ei);
         record(d, t0, 0, 0, refitted, d->h.last_error);
@@ -735,6 +770,7 @@ ag_err ag_daemon_step(ag_daemon *d, int64_t now, volatile const int *cancel, ag_
     d->h.last_error[0] = '\0';
     v->health = d->h;
     ag_serve_publish(d->slot, v);
+    d->published = 1;
     ag_serve_set_health(d->slot, &d->h);
     record(d, t0, 1, n, refitted, NULL);
     logf_(d, AG_LOG_INFO, "msg=\"published\" workloads=%zu forecasts=%zu seconds=%.3f", n, d->nfcs,

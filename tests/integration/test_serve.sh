@@ -104,7 +104,16 @@ check 'wait_ready 120' "ready again once the answers are sound: $(tail -5 "$T/au
 # kill -9, then restart on the same store: it comes back, the store is sound
 kill -KILL "$AUGUR_PID"; wait "$AUGUR_PID" 2>/dev/null; AUGUR_PID=
 check 'python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(\"pragma integrity_check\").fetchone()[0]; assert r==\"ok\", r; n=c.execute(\"select count(*) from container\").fetchone()[0]; assert n>=10, n" "$T/augur.db"' "store intact after kill -9"
+# ... with Prometheus answering garbage: what the store gave is served
+# (not ready until a fetch succeeds)
+echo garbage > "$T/mode"
 start_augur
+for _ in $(seq 100); do grep -q "serving the store's recommendations" "$T/augur.log" && break; sleep 0.2; done
+code=$(curl -s -o "$T/recs4.json" -w '%{http_code}' --max-time 5 "$A/api/v1/recommendations")
+check '[ "$code" = 200 ] && python3 -c "import json,sys; assert len(json.load(open(sys.argv[1]))) >= 5" "$T/recs4.json"' "a restart while Prometheus fails serves the store's recommendations ($code)"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$A/readyz")
+check '[ "$code" = 503 ]' "... and is not ready ($code)"
+rm -f "$T/mode"
 check 'wait_ready 120' "ready after a restart on the same store: $(tail -5 "$T/augur.log")"
 
 # SIGTERM: a clean exit, quickly
