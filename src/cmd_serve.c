@@ -419,7 +419,21 @@ static void kube_sync(kube *kb, ag_serve *slot, ag_daemon *d, logger *lg)
         log_line(lg, rc != AG_OK ? AG_LOG_ERROR : AG_LOG_DEBUG, kv);
     }
     if (kb->actuate) {
+        json_t *vpas = NULL;
+        memset(&ei, 0, sizeof ei);
+        rc = ag_k8s_vpa_list(kb->k, &vpas, &ei);
+        if (rc != AG_OK) {
+            /* without it augur cannot tell which workloads a VPA manages */
+            snprintf(kv, sizeof kv, "msg=\"actuator step skipped\" error=\"listing VPAs: %.400s\"",
+                     ag_errinfo_str(&ei, rc));
+            log_line(lg, AG_LOG_ERROR, kv);
+            kb->kh.actuator_errors++;
+            ag_serve_release(slot, v);
+            ag_serve_set_kube(slot, &kb->kh);
+            return;
+        }
         ag_k8s_actuate_opts_default(&ao);
+        ao.vpas = vpas;
         ao.enable = 1;
         ao.dry_run = kb->dry_run;
         ao.on_decision = log_decision;
@@ -436,6 +450,7 @@ static void kube_sync(kube *kb, ag_serve *slot, ag_daemon *d, logger *lg)
         kb->kh.blocked_pdb += as.blocked_pdb;
         kb->kh.blocked_share += as.blocked_share;
         kb->kh.blocked_rollout += as.reasons[AG_ACTUATE_ROLLOUT];
+        json_decref(vpas);
         snprintf(kv, sizeof kv,
                  "msg=\"actuator step\" considered=%u applied=%u skipped=%u pods_resized=%u "
                  "templates_patched=%u blocked_pdb=%u blocked_share=%u errors=%u dry_run=%d%s%s%s",

@@ -145,6 +145,12 @@ typedef struct ag_k8s_vpa_stats {
 ag_err ag_k8s_vpa_sync(ag_k8s *k, const ag_view *v, const char *recommender, ag_k8s_vpa_stats *st,
                        ag_errinfo *ei);
 
+/* Every VerticalPodAutoscaler of the cluster (all namespaces) as a new
+ * JSON array in *items (caller decrefs): for the actuator's check that no
+ * VPA manages a workload it would change. The VPA CRD not installed
+ * (404): an empty array and AG_OK. Other errors as ag_k8s_list(). */
+ag_err ag_k8s_vpa_list(ag_k8s *k, json_t **items, ag_errinfo *ei);
+
 /* The status ag_k8s_vpa_sync() would write for one VPA object, as a new
  * JSON object ({recommendation, conditions}); old conditions keep their
  * lastTransitionTime when their status is the same; now_ms stamps new
@@ -270,12 +276,13 @@ typedef enum ag_k8s_act_reason {
     AG_ACTUATE_SHARE,         /* more pods at once than maxUnavailableShare allows */
     AG_ACTUATE_PDB,           /* a PodDisruptionBudget allows no disruption now */
     AG_ACTUATE_ERROR,         /* an API request failed (the message says which) */
+    AG_ACTUATE_VPA,           /* a VPA with an update mode other than Off manages it */
     AG_ACTUATE_NREASONS
 } ag_k8s_act_reason;
 
 /* Static text: "applied", "up to date", "never touched", "no recommendation",
  * "gone", "initial would roll out", "already applied", "rollout in
- * progress", "share", "pdb", "error". */
+ * progress", "share", "pdb", "error", "vpa". */
 const char *ag_k8s_actuate_reason_name(ag_k8s_act_reason r);
 
 /* What was decided for one workload. Borrowed for the callback. */
@@ -308,6 +315,11 @@ typedef struct ag_k8s_act_opts {
     void *ud;
     ag_k8s_act_usage_fn mem_usage; /* may be NULL: memory limits are then never */
     void *usage_ud;                /* lowered in place */
+    /* The cluster's VerticalPodAutoscalers (a JSON array of VPA objects,
+     * borrowed; NULL: not checked): a workload one of them targets with
+     * an updateMode other than "Off" (absent means "Auto") is left to it,
+     * so that the two never fight over its pods. */
+    const json_t *vpas;
 } ag_k8s_act_opts;
 
 /* Fills o with the defaults: disabled, not a dry run, the VPA's rules. */

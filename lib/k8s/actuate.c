@@ -48,7 +48,8 @@ static const char *const reason_names[AG_ACTUATE_NREASONS] = {"applied",
                                                               "rollout in progress",
                                                               "share",
                                                               "pdb",
-                                                              "error"};
+                                                              "error",
+                                                              "vpa"};
 
 const char *ag_k8s_actuate_reason_name(ag_k8s_act_reason r)
 {
@@ -1025,6 +1026,32 @@ static int kind_index(const char *kind)
     return -1;
 }
 
+/* The VPA of vpas that manages ns/kind/name (targets it with an update
+ * mode other than Off; absent is Auto), or NULL. *mode: its mode. */
+static const json_t *managing_vpa(const json_t *vpas, const char *ns, const char *kind,
+                                  const char *name, const char **mode)
+{
+    size_t i;
+    const json_t *v;
+
+    json_array_foreach(vpas, i, v)
+    {
+        const json_t *ref = json_object_get(json_object_get(v, "spec"), "targetRef");
+        const char *vns =
+            json_string_value(json_object_get(json_object_get(v, "metadata"), "namespace"));
+        const char *k = json_string_value(json_object_get(ref, "kind"));
+        const char *n = json_string_value(json_object_get(ref, "name"));
+        const char *m = json_string_value(json_object_get(
+            json_object_get(json_object_get(v, "spec"), "updatePolicy"), "updateMode"));
+        if (!vns || !k || !n || strcmp(vns, ns) || strcmp(k, kind) || strcmp(n, name))
+            continue;
+        *mode = m ? m : "Auto";
+        if (strcmp(*mode, "Off") != 0)
+            return v;
+    }
+    return NULL;
+}
+
 static ag_err one_workload(wl *w)
 {
     ag_errinfo one = {{0}};
@@ -1044,6 +1071,17 @@ static ag_err one_workload(wl *w)
     if (!w->nc) {
         decide(w, AG_ACTUATE_NO_REC, "none", "no container with a usable recommendation");
         return AG_OK;
+    }
+    if (w->o->vpas) {
+        const char *mode = NULL;
+        const json_t *vpa = managing_vpa(w->o->vpas, w->vr0->ns, w->vr0->kind, w->vr0->name, &mode);
+        if (vpa) {
+            const char *vn =
+                json_string_value(json_object_get(json_object_get(vpa, "metadata"), "name"));
+            decide(w, AG_ACTUATE_VPA, "none", "VerticalPodAutoscaler %s manages it (updateMode %s)",
+                   vn ? vn : "?", mode);
+            return AG_OK;
+        }
     }
     snprintf(w->path, sizeof w->path, "/%s/namespaces/%s/%s/%s", kinds[w->kind].api, w->vr0->ns,
              kinds[w->kind].plural, w->vr0->name);

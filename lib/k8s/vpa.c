@@ -326,6 +326,18 @@ static ag_err sync_one(ag_k8s *k, json_t *vpa, const ag_view *v, ag_k8s_vpa_stat
     return rc;
 }
 
+ag_err ag_k8s_vpa_list(ag_k8s *k, json_t **items, ag_errinfo *ei)
+{
+    char rv[128];
+    ag_err rc = ag_k8s_list(k, VPA_LIST, items, rv, sizeof rv, ei);
+
+    if (rc == AG_EHTTP && ei && strstr(ei->msg, ": HTTP 404")) {
+        *items = json_array(); /* no VPA CRD: no VPA manages anything */
+        return *items ? AG_OK : AG_ENOMEM;
+    }
+    return rc;
+}
+
 ag_err ag_k8s_vpa_sync(ag_k8s *k, const ag_view *v, const char *recommender, ag_k8s_vpa_stats *st,
                        ag_errinfo *ei)
 {

@@ -865,6 +865,47 @@ static void test_never_touched(void **state)
     case_free(&c);
 }
 
+/* A workload a VPA manages (its updateMode other than Off; absent is
+ * Auto) is left to the VPA: not a request about it. A VPA in Off mode, or
+ * one in another namespace, does not stop augur. */
+static void test_vpa_managed(void **state)
+{
+    act_case c;
+    json_t *vpas = json_loads(
+        "[{\"metadata\": {\"namespace\": \"prod\", \"name\": \"cart-vpa\"},"
+        "  \"spec\": {\"targetRef\": {\"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\", "
+        "\"name\": \"cart\"}}},"
+        " {\"metadata\": {\"namespace\": \"prod\", \"name\": \"web-vpa\"},"
+        "  \"spec\": {\"targetRef\": {\"kind\": \"Deployment\", \"name\": \"web\"},"
+        "           \"updatePolicy\": {\"updateMode\": \"Off\"}}},"
+        " {\"metadata\": {\"namespace\": \"other\", \"name\": \"web-vpa\"},"
+        "  \"spec\": {\"targetRef\": {\"kind\": \"Deployment\", \"name\": \"web\"},"
+        "           \"updatePolicy\": {\"updateMode\": \"Recreate\"}}}]",
+        0, NULL);
+    int i;
+
+    (void)state;
+    assert_non_null(vpas);
+    case_start(&c, "vpa.jsonl", NULL);
+    pol(&c.ps, "Deployment", "cart", AG_ACT_INPLACE, 1.0);
+    pol(&c.ps, "Deployment", "web", AG_ACT_INPLACE, 0.25);
+    opts(&c.o, &c.sn);
+    c.o.vpas = vpas;
+    assert_int_equal(act(&c), AG_OK);
+    i = dec(&c.sn, "cart", AG_ACTUATE_VPA);
+    assert_non_null(strstr(c.sn.d[i].msg, "cart-vpa"));
+    assert_non_null(strstr(c.sn.d[i].msg, "Auto"));
+    i = dec(&c.sn, "web", AG_ACTUATE_APPLIED);
+    assert_int_equal(c.sn.d[i].resized, 1);
+    assert_int_equal(c.st.reasons[AG_ACTUATE_VPA], 1);
+    assert_string_equal(ag_k8s_actuate_reason_name(AG_ACTUATE_VPA), "vpa");
+    case_finish(&c);
+    assert_int_equal(count(c.log, NULL, "/cart"), 0);
+    assert_int_equal(count(c.log, "PATCH", "/pods/web-"), 1);
+    case_free(&c);
+    json_decref(vpas);
+}
+
 static void test_errors(void **state)
 {
     /* A wrong token: every workload is an error, the first one returned. */
@@ -955,6 +996,7 @@ int main(void)
         cmocka_unit_test_teardown(test_resize_unsupported, fake_server_stop_all),
         cmocka_unit_test_teardown(test_dry_run, fake_server_stop_all),
         cmocka_unit_test_teardown(test_never_touched, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_vpa_managed, fake_server_stop_all),
         cmocka_unit_test_teardown(test_errors, fake_server_stop_all),
         cmocka_unit_test_teardown(test_oom, fake_server_stop_all),
         cmocka_unit_test_teardown(test_reason_names, fake_server_stop_all),
