@@ -210,8 +210,9 @@ int ag__prom_parse_time(const char *s, size_t n, int64_t *out_ms)
         i++;
     }
     for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, nd++) {
-        if (sec > 1000000000000000LL)
-            return -1; /* far beyond any real timestamp */
+        if (sec >= 100000000000000LL)
+            return -1; /* far beyond any real timestamp: below 1e15 s, as the
+                          exponent form, so that sec * 1000 cannot overflow */
         sec = sec * 10 + (s[i] - '0');
     }
     if (nd == 0)

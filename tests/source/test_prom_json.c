@@ -523,6 +523,12 @@ static void test_numbers(void **state)
     assert_int_equal(ag__prom_parse_time("1.7e9", 5, &t), 0);
     assert_int_equal(t, 1700000000000LL);
     assert_int_equal(ag__prom_parse_time("17x", 3, &t), -1);
+    /* the largest whole seconds taken, and one digit more (found by the
+     * fuzzer: 9700000100000060 s overflowed the milliseconds) */
+    assert_int_equal(ag__prom_parse_time("999999999999999", 15, &t), 0);
+    assert_int_equal(t, 999999999999999000LL);
+    assert_int_equal(ag__prom_parse_time("9700000100000060", 16, &t), -1);
+    assert_int_equal(ag__prom_parse_time("-9700000100000060.5", 19, &t), -1);
     assert_int_equal(ag__prom_parse_time("1.", 2, &t), -1);
 }
 
