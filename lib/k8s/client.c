@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "augur/k8s.h"
+#include "augur/util.h"
 #include "k8s/k8s_int.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -119,6 +120,11 @@ ag_err ag_k8s_new(const ag_k8s_config *c, ag_k8s **out, ag_errinfo *ei)
 nomem:
     ag_k8s_free(k);
     return AG_ENOMEM;
+}
+
+void ag__k8s_time(int64_t t_ms, char *buf, size_t len)
+{
+    ag_time_format(t_ms - ((t_ms % 1000) + 1000) % 1000, buf, len);
 }
 
 unsigned *ag__k8s_facts(ag_k8s *k)

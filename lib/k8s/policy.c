@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "augur/k8s.h"
+#include "k8s/k8s_int.h"
 #include "augur/online.h"
 #include "augur/util.h"
 #include "util/alloc.h"
@@ -938,11 +939,6 @@ static json_t *jstring(const char *s)
     return j;
 }
 
-static void rfc3339(int64_t ms, char *buf, size_t len)
-{
-    ag_time_format(ms - ((ms % 1000) + 1000) % 1000, buf, len); /* whole seconds */
-}
-
 static int rec_cmp(const void *a, const void *b)
 {
     const ag_view_rec *x = *(const ag_view_rec *const *)a, *y = *(const ag_view_rec *const *)b;
@@ -1041,7 +1037,7 @@ static json_t *rec_entry(const ag_view_rec *vr)
     if (vr->reason[0] && json_object_set_new(e, "reason", jstring(vr->reason)) != 0)
         goto nomem;
     if (vr->changed_ms > 0) {
-        rfc3339(vr->changed_ms, when, sizeof when);
+        ag__k8s_time(vr->changed_ms, when, sizeof when);
         if (json_object_set_new(e, "time", json_string(when)) != 0)
             goto nomem;
     }
@@ -1070,7 +1066,7 @@ static json_t *condition(const json_t *old, const char *type, int status, const 
             when = jstr(oc, "lastTransitionTime");
     }
     if (!when) {
-        rfc3339(now_ms, now, sizeof now);
+        ag__k8s_time(now_ms, now, sizeof now);
         when = now;
     }
     return json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "type", type, "status", s, "reason", reason,
@@ -1258,7 +1254,7 @@ static ag_err sync_one(ag_k8s *k, ag_k8s_policies *h, pol *p, const rec_index *i
             json_decref(status);
             break;
         }
-        rfc3339(now, when, sizeof when);
+        ag__k8s_time(now, when, sizeof when);
         if (json_object_set_new(status, "lastUpdateTime", json_string(when)) != 0) {
             json_decref(status);
             rc = AG_ENOMEM;

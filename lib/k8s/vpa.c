@@ -19,8 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "augur/k8s.h"
+#include "k8s/k8s_int.h"
 #include "augur/util.h"
 #include "util/alloc.h"
 
@@ -173,15 +173,6 @@ static int targets(const json_t *vpa, const ag_view_rec *vr)
            strcmp(vr->name, name) == 0;
 }
 
-static void rfc3339(int64_t ms, char *buf, size_t len)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 json_t *ag_k8s_vpa_status(const json_t *vpa, const ag_view *v, int64_t now_ms)
 {
     json_t *st = json_object(), *recs = json_array(), *cond = json_object(), *conds = json_array();
@@ -219,7 +210,7 @@ json_t *ag_k8s_vpa_status(const json_t *vpa, const ag_view *v, int64_t now_ms)
     if (prev_time)
         snprintf(when, sizeof when, "%s", prev_time);
     else
-        rfc3339(now_ms, when, sizeof when);
+        ag__k8s_time(now_ms, when, sizeof when);
     if (json_object_set_new(cond, "type", json_string("RecommendationProvided")) != 0 ||
         json_object_set_new(cond, "status", json_string(status)) != 0 ||
         json_object_set_new(cond, "lastTransitionTime", json_string(when)) != 0)
