@@ -177,28 +177,27 @@ double ag_daemon_pod_memory(ag_daemon *d, const char *ns, const char *pod, const
 
 /* ---- feeding the tracks --------------------------------------------- */
 
-/* Feeds a fetched (or loaded) dataset to the tracks. replaying: feed only
- * the tracks marked for a replay after a policy change (none created). */
-static ag_err ingest(ag_daemon *d, ag_dataset *add, int replaying)
+/* Feeds a fetched (or loaded) dataset, finished, to the tracks.
+ * replaying: feed only the tracks marked for a replay after a policy
+ * change (none created). */
+static ag_err ingest(ag_daemon *d, const ag_dataset *add, int replaying)
 {
     ag_wcontainer *wc = NULL;
     size_t n = 0;
-    ag_err rc = ag_dataset_finish(add, INT64_MIN, INT64_MAX, NULL);
+    ag_err rc = ag_dataset_group(add, NULL, &wc, &n);
 
-    if (rc == AG_OK)
-        rc = ag_dataset_group(add, NULL, &wc, &n);
     for (size_t i = 0; i < n && rc == AG_OK; i++) {
         ag_online_params p;
         ag__tsig sig;
-        ag__track *t;
-        if (replaying) {
-            t = ag__tracks_find(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container);
-            if (t && t->replaying)
-                rc = ag__track_feed(d->tracks, t, &wc[i]);
+        ag__track *t =
+            ag__tracks_find(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container);
+        if (replaying && !(t && t->replaying))
             continue;
+        if (!t) { /* a new workload-container: its recommender as its policy says */
+            params_for(d, policy_of(d, wc[i].ns, wc[i].kind, wc[i].name), &p, &sig);
+            t = ag__tracks_get(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container, &p,
+                               &sig);
         }
-        params_for(d, policy_of(d, wc[i].ns, wc[i].kind, wc[i].name), &p, &sig);
-        t = ag__tracks_get(d->tracks, wc[i].ns, wc[i].kind, wc[i].name, wc[i].container, &p, &sig);
         rc = t ? ag__track_feed(d->tracks, t, &wc[i]) : AG_ENOMEM;
     }
     ag_wcontainers_free(wc, n);
@@ -217,6 +216,8 @@ static ag_err replay(ag_daemon *d, int64_t from, int64_t to, const char *ns, int
         if (!ds)
             return AG_ENOMEM;
         rc = ag_store_load(d->st, ds, a, b, ns, ei);
+        if (rc == AG_OK && ag_dataset_count(ds))
+            rc = ag_dataset_finish(ds, INT64_MIN, INT64_MAX, NULL);
         if (rc == AG_OK && ag_dataset_count(ds))
             rc = ingest(d, ds, replaying);
         ag_dataset_free(ds);
