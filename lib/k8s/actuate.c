@@ -592,7 +592,8 @@ static ag_err in_place(wl *w, int *fallback, ag_errinfo *ei)
         if (w->p[i].running && w->p[i].want && !w->p[i].resizing)
             cand[nc++] = &w->p[i];
     }
-    qsort(cand, nc, sizeof *cand, pod_cmp);
+    if (nc) /* cand is NULL without pods: qsort must not see it */
+        qsort(cand, nc, sizeof *cand, pod_cmp);
     budget = ag_update_budget(share_of(w), ready) - (long)inflight;
     if (!nc) {
         decide(w, AG_ACTUATE_UP_TO_DATE, "none", "no pod wants an update (%zu pods)", w->np);

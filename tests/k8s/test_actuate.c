@@ -90,6 +90,8 @@ static ag_view *make_view(void)
     set_res(r, AG_CPU, 0.2, 0.15, 0.3);
     r = add_rec(v, "Deployment", "checkout", "checkout");
     set_res(r, AG_CPU, 0.2, 0.15, 0.3);
+    r = add_rec(v, "Deployment", "empty", "app"); /* scaled to zero: no pod to resize */
+    set_res(r, AG_CPU, 0.3, 0.25, 0.4);
     r = add_rec(v, "Deployment", "oomy", "app"); /* in bounds: only a quick OOM counts */
     set_res(r, AG_CPU, 0.55, 0.4, 0.7);
     set_res(r, AG_MEMORY, 300 * MIB, 200 * MIB, 400 * MIB);
@@ -746,6 +748,25 @@ static void test_in_place(void **state)
     case_free(&c);
 }
 
+/* A workload scaled to zero in place: nothing to resize, nothing sent
+ * (found by fuzz_actuate: the empty candidate list reached qsort). */
+static void test_in_place_no_pods(void **state)
+{
+    act_case c;
+    int i;
+
+    (void)state;
+    case_start(&c, "nopods.jsonl", NULL);
+    pol(&c.ps, "Deployment", "empty", AG_ACT_INPLACE, 0.5);
+    act_ok(&c);
+    i = dec(&c.sn, "empty", AG_ACTUATE_UP_TO_DATE);
+    assert_int_equal(c.sn.d[i].pods, 0);
+    assert_non_null(strstr(c.sn.d[i].msg, "0 pods"));
+    case_finish(&c);
+    assert_int_equal(count(c.log, "PATCH", NULL), 0);
+    case_free(&c);
+}
+
 static void test_in_place_memory_held(void **state)
 {
     /* The new memory limit (400Mi) is below what web's containers use
@@ -992,6 +1013,7 @@ int main(void)
         cmocka_unit_test_teardown(test_gates, fake_server_stop_all),
         cmocka_unit_test_teardown(test_initial, fake_server_stop_all),
         cmocka_unit_test_teardown(test_in_place, fake_server_stop_all),
+        cmocka_unit_test_teardown(test_in_place_no_pods, fake_server_stop_all),
         cmocka_unit_test_teardown(test_in_place_memory_held, fake_server_stop_all),
         cmocka_unit_test_teardown(test_resize_unsupported, fake_server_stop_all),
         cmocka_unit_test_teardown(test_dry_run, fake_server_stop_all),
